@@ -8,6 +8,7 @@ export default defineConfig({
         plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
         test: { name: "worker", include: ["test/worker/**/*.test.ts"] },
       },
+      { test: { name: "core", include: ["test/core/**/*.test.ts"], environment: "node" } },
       {
         test: {
           name: "cli",

@@ -1,0 +1,297 @@
+/**
+ * Page cache: map pages of all images of one instance in a fixed number of slots.
+ *
+ * A slot is free, clean (same bytes as the page store) or dirty (changed since the last
+ * takeDirty). Dirty slots are never evicted: the caller flushes them at the end of each commit.
+ * Clean slots go least-recently-used first. A compare-and-swap pins the pages it has checked
+ * until it has applied its updates, so a later miss in the same batch cannot evict them.
+ * Slots are found by (image, page) through a chained hash table.
+ */
+import {
+  bucketMask,
+  bucketsPtr,
+  freeStackPtr,
+  MAX_STORED_ID,
+  PAGE_BYTES,
+  PAGE_ENCODED_MAX,
+  PAGE_ENTRIES,
+  PAGE_HEADER_BYTES,
+  PAGE_SHA_OFFSET,
+  pagesPtr,
+  PARENT_ID,
+  SHA_BYTES,
+  slotCount,
+  slotImagePtr,
+  slotNextPtr,
+  slotPagePtr,
+  slotPinPtr,
+  slotStampPtr,
+  slotStatePtr,
+  SPARSE_RECORD_BYTES,
+  transferPtr,
+} from "./layout";
+import { loadPage, raise } from "./env";
+import { firstNonZeroWord, isZeroRange } from "./zero";
+
+export const RAISE_EAGAIN: i32 = 1;
+export const RAISE_CORRUPT_PAGE: i32 = 2;
+
+export const SLOT_FREE: i32 = 0;
+export const SLOT_CLEAN: i32 = 1;
+export const SLOT_DIRTY: i32 = 2;
+
+const FORMAT_DENSE: u8 = 1;
+const FORMAT_SPARSE: u8 = 2;
+
+let freeTop: i32 = 0;
+let usedSlots: i32 = 0;
+let tick: u64 = 0;
+let pinEpoch: u32 = 1;
+
+export function slotPtr(slot: i32): usize {
+  return pagesPtr + <usize>slot * PAGE_BYTES;
+}
+export function slotState(slot: i32): i32 {
+  return load<i32>(slotStatePtr + ((<usize>slot) << 2));
+}
+function setSlotState(slot: i32, state: i32): void {
+  store<i32>(slotStatePtr + ((<usize>slot) << 2), state);
+}
+export function slotImage(slot: i32): u64 {
+  return load<u64>(slotImagePtr + ((<usize>slot) << 3));
+}
+export function slotPage(slot: i32): u64 {
+  return load<u64>(slotPagePtr + ((<usize>slot) << 3));
+}
+function nextOf(slot: i32): i32 {
+  return load<i32>(slotNextPtr + ((<usize>slot) << 2));
+}
+function setNext(slot: i32, next: i32): void {
+  store<i32>(slotNextPtr + ((<usize>slot) << 2), next);
+}
+
+function bucketOf(image: u64, page: u64): usize {
+  let h = (image * 0x9e3779b97f4a7c15) ^ (page * 0xc2b2ae3d27d4eb4f);
+  h ^= h >> 29;
+  return bucketsPtr + ((<usize>((<u32>h) & bucketMask)) << 2);
+}
+
+export function cacheReset(): void {
+  for (let s = 0; s < slotCount; s++) {
+    store<i32>(freeStackPtr + ((<usize>s) << 2), slotCount - 1 - s);
+    setSlotState(s, SLOT_FREE);
+    store<u32>(slotPinPtr + ((<usize>s) << 2), 0);
+  }
+  memory.fill(bucketsPtr, 0xff, (<usize>bucketMask + 1) << 2);
+  freeTop = slotCount;
+  usedSlots = 0;
+}
+
+export function cachedPages(): i32 {
+  return usedSlots;
+}
+
+/** Starts a new operation: releases the pins of the previous one. */
+export function beginOperation(): void {
+  pinEpoch++;
+}
+
+export function findSlot(image: u64, page: u64): i32 {
+  let slot = load<i32>(bucketOf(image, page));
+  while (slot >= 0) {
+    if (slotImage(slot) == image && slotPage(slot) == page) return slot;
+    slot = nextOf(slot);
+  }
+  return -1;
+}
+
+function unlink(slot: i32): void {
+  const head = bucketOf(slotImage(slot), slotPage(slot));
+  let at = load<i32>(head);
+  if (at == slot) {
+    store<i32>(head, nextOf(slot));
+    return;
+  }
+  while (nextOf(at) != slot) at = nextOf(at);
+  setNext(at, nextOf(slot));
+}
+
+/** Frees a slot whatever its state (drop of an image, eviction). */
+export function releaseSlot(slot: i32): void {
+  unlink(slot);
+  setSlotState(slot, SLOT_FREE);
+  store<i32>(freeStackPtr + ((<usize>freeTop) << 2), slot);
+  freeTop++;
+  usedSlots--;
+}
+
+/** A free slot, else the least recently used clean unpinned slot, else -1. Changes nothing. */
+function chooseSlot(): i32 {
+  if (freeTop > 0) return load<i32>(freeStackPtr + ((<usize>(freeTop - 1)) << 2));
+  let best = -1;
+  let bestStamp: u64 = U64.MAX_VALUE;
+  for (let s = 0; s < slotCount; s++) {
+    if (slotState(s) != SLOT_CLEAN) continue;
+    if (load<u32>(slotPinPtr + ((<usize>s) << 2)) == pinEpoch) continue;
+    const stamp = load<u64>(slotStampPtr + ((<usize>s) << 3));
+    if (stamp < bestStamp) {
+      bestStamp = stamp;
+      best = s;
+    }
+  }
+  return best;
+}
+
+function validEntry(id: u64, sha: usize): bool {
+  if (id == 0 || id == PARENT_ID) return isZeroRange(sha, SHA_BYTES);
+  return id <= MAX_STORED_ID;
+}
+
+/** Checks the encoded page of `len` bytes at transfer. */
+function validEncoding(len: i32): bool {
+  if (len < <i32>PAGE_HEADER_BYTES || len > <i32>PAGE_ENCODED_MAX) return false;
+  const format = load<u8>(transferPtr);
+  const body = transferPtr + PAGE_HEADER_BYTES;
+  if (format == FORMAT_DENSE) {
+    if (len != <i32>PAGE_ENCODED_MAX) return false;
+    for (let i: u32 = 0; i < PAGE_ENTRIES; i++) {
+      const id = load<u64>(body + ((<usize>i) << 3));
+      if (!validEntry(id, body + PAGE_SHA_OFFSET + <usize>i * SHA_BYTES)) return false;
+    }
+    return true;
+  }
+  if (format != FORMAT_SPARSE) return false;
+  const count = load<u32>(transferPtr, 4);
+  if (count > PAGE_ENTRIES || <u32>len != PAGE_HEADER_BYTES + count * SPARSE_RECORD_BYTES) {
+    return false;
+  }
+  let previous: i64 = -1;
+  for (let k: u32 = 0; k < count; k++) {
+    const rec = body + <usize>k * SPARSE_RECORD_BYTES;
+    const index = load<u32>(rec);
+    const id = load<u64>(rec, 4);
+    if (<i64>index <= previous || index >= PAGE_ENTRIES || id == 0) return false;
+    if (!validEntry(id, rec + 12)) return false;
+    previous = index;
+  }
+  return true;
+}
+
+function decodeInto(slot: i32, len: i32): void {
+  const page = slotPtr(slot);
+  if (len < 0) {
+    memory.fill(page, 0, PAGE_BYTES);
+    return;
+  }
+  const body = transferPtr + PAGE_HEADER_BYTES;
+  if (load<u8>(transferPtr) == FORMAT_DENSE) {
+    memory.copy(page, body, PAGE_BYTES);
+    return;
+  }
+  memory.fill(page, 0, PAGE_BYTES);
+  const count = load<u32>(transferPtr, 4);
+  for (let k: u32 = 0; k < count; k++) {
+    const rec = body + <usize>k * SPARSE_RECORD_BYTES;
+    const index = load<u32>(rec);
+    store<u64>(page + ((<usize>index) << 3), load<u64>(rec, 4));
+    memory.copy(page + PAGE_SHA_OFFSET + <usize>index * SHA_BYTES, rec + 12, SHA_BYTES);
+  }
+}
+
+/**
+ * The slot holding (image, page), loading it through the page store on a miss. Raises EAGAIN
+ * when every slot is dirty or pinned. `pin` keeps it resident until the operation ends.
+ */
+export function pageSlot(image: u64, page: u64, pin: bool): i32 {
+  let slot = findSlot(image, page);
+  if (slot < 0) {
+    const victim = chooseSlot();
+    if (victim < 0) {
+      raise(RAISE_EAGAIN);
+      unreachable();
+    }
+    const len = loadPage(<f64>image, <f64>page);
+    if (len >= 0 && !validEncoding(len)) {
+      raise(RAISE_CORRUPT_PAGE);
+      unreachable();
+    }
+
+    if (slotState(victim) == SLOT_FREE) {
+      freeTop--;
+    } else {
+      unlink(victim);
+      usedSlots--;
+    }
+    slot = victim;
+    decodeInto(slot, len);
+    store<u64>(slotImagePtr + ((<usize>slot) << 3), image);
+    store<u64>(slotPagePtr + ((<usize>slot) << 3), page);
+    setSlotState(slot, SLOT_CLEAN);
+    const head = bucketOf(image, page);
+    setNext(slot, load<i32>(head));
+    store<i32>(head, slot);
+    usedSlots++;
+  }
+  store<u64>(slotStampPtr + ((<usize>slot) << 3), ++tick);
+  if (pin) store<u32>(slotPinPtr + ((<usize>slot) << 2), pinEpoch);
+  return slot;
+}
+
+export function markDirty(slot: i32): void {
+  setSlotState(slot, SLOT_DIRTY);
+}
+
+export function markClean(slot: i32): void {
+  setSlotState(slot, SLOT_CLEAN);
+}
+
+/** First dirty slot at or after `from`, or -1. */
+export function nextDirtySlot(from: i32): i32 {
+  for (let s = from; s < slotCount; s++) if (slotState(s) == SLOT_DIRTY) return s;
+  return -1;
+}
+
+/**
+ * Encodes a slot at transfer; returns the length, or 0 when the page is all holes.
+ * Sparse when that is shorter: a page with few stored chunks costs a few hundred bytes.
+ */
+export function encodeSlot(slot: i32): i32 {
+  const page = slotPtr(slot);
+  let count: u32 = 0;
+  let i = firstNonZeroWord(page, 0, PAGE_ENTRIES);
+  while (i < PAGE_ENTRIES) {
+    count++;
+    i = firstNonZeroWord(page, i + 1, PAGE_ENTRIES);
+  }
+  if (count == 0) return 0;
+
+  store<u64>(transferPtr, 0);
+  const body = transferPtr + PAGE_HEADER_BYTES;
+  const sparseLen = PAGE_HEADER_BYTES + count * SPARSE_RECORD_BYTES;
+  if (sparseLen >= PAGE_ENCODED_MAX) {
+    store<u8>(transferPtr, FORMAT_DENSE);
+    memory.copy(body, page, PAGE_BYTES);
+    return <i32>PAGE_ENCODED_MAX;
+  }
+
+  store<u8>(transferPtr, FORMAT_SPARSE);
+  store<u32>(transferPtr, count, 4);
+  let k: u32 = 0;
+  i = firstNonZeroWord(page, 0, PAGE_ENTRIES);
+  while (i < PAGE_ENTRIES) {
+    const rec = body + <usize>k * SPARSE_RECORD_BYTES;
+    store<u32>(rec, i);
+    store<u64>(rec, load<u64>(page + ((<usize>i) << 3)), 4);
+    memory.copy(rec + 12, page + PAGE_SHA_OFFSET + <usize>i * SHA_BYTES, SHA_BYTES);
+    k++;
+    i = firstNonZeroWord(page, i + 1, PAGE_ENTRIES);
+  }
+  return <i32>sparseLen;
+}
+
+/** Forgets every cached page of an image, dirty or not. */
+export function dropImage(image: u64): void {
+  for (let s = 0; s < slotCount; s++) {
+    if (slotState(s) != SLOT_FREE && slotImage(s) == image) releaseSlot(s);
+  }
+}
