@@ -1,0 +1,175 @@
+/**
+ * Bytes in and out of a bound device: `read` (Range GETs to stdout), `write` (partial PUTs with
+ * Content-Range, in order) and `discard`.
+ */
+
+import { open, readFile } from "node:fs/promises";
+import { parseDeviceName } from "./args.js";
+import { CliError, usageError } from "./errors.js";
+import { getStatus } from "./losetup.js";
+import { createProgress } from "./progress.js";
+import { parseSize } from "./sizes.js";
+import { PIECE_MAX, byteRange, pieces, readAt } from "./transfer.js";
+
+/** @typedef {import("./losetup.js").Context} Context */
+
+/**
+ * Writes to a stream and waits until it has taken the bytes, so a slow pipe holds back the
+ * next request instead of piling pieces up in memory.
+ * @param {NodeJS.WritableStream} stream
+ * @param {Uint8Array} bytes
+ */
+export function writeOut(stream, bytes) {
+  return new Promise((resolve, reject) => {
+    stream.write(bytes, (err) => (err ? reject(err) : resolve(undefined)));
+  });
+}
+
+/** `loopfs read loopN [--offset N] [--length N]`: the device's bytes on stdout. */
+export async function read(ctx) {
+  if (ctx.stdout.isTTY) throw usageError("read writes raw bytes; redirect stdout to a file");
+  const device = parseDeviceName(ctx.operands[0]);
+  const offset = ctx.values.offset === undefined ? 0 : parseSize(ctx.values.offset, "offset");
+  let length;
+  if (ctx.values.length !== undefined) {
+    length = parseSize(ctx.values.length, "length");
+  } else {
+    const status = await getStatus(ctx, device);
+    if (!status.image) throw new CliError("ENXIO", `${device}: not bound to an image`);
+    length = Math.max(0, status.size - offset);
+  }
+
+  const path = ctx.client.tenantPath("devices", device);
+  for (const piece of pieces(offset, length, PIECE_MAX)) {
+    const bytes = await ctx.client.call("GET", path, {
+      headers: { range: `bytes=${byteRange(piece.offset, piece.length)}` },
+      expect: "bytes",
+    });
+    if (bytes.length !== piece.length) {
+      throw new CliError("EIO", `${device}: asked for ${piece.length} bytes, got ${bytes.length}`);
+    }
+    await writeOut(ctx.stdout, bytes);
+  }
+  return 0;
+}
+
+/**
+ * Parses a ranges file: one `OFFSET LENGTH` per line (sizes with units allowed), `#` comments.
+ * @param {string} text
+ * @returns {{ offset: number, length: number }[]}
+ */
+export function parseRanges(text) {
+  const ranges = [];
+  for (const [index, raw] of text.split("\n").entries()) {
+    const line = raw.replace(/#.*/, "").trim();
+    if (!line) continue;
+    const fields = line.split(/[\s,]+/);
+    if (fields.length !== 2) throw usageError(`ranges line ${index + 1}: expected OFFSET LENGTH`);
+    ranges.push({
+      offset: parseSize(fields[0], `offset on ranges line ${index + 1}`),
+      length: parseSize(fields[1], `length on ranges line ${index + 1}`),
+    });
+  }
+  return ranges;
+}
+
+/**
+ * `loopfs write loopN [--offset N] FILE [--ranges LIST]`. Without --ranges the whole FILE goes
+ * to the device at --offset. With it, FILE is read at each listed range and written to the same
+ * range of the device shifted by --offset: send only what changed in a local copy of an image.
+ * FILE `-` is stdin (without --ranges).
+ */
+export async function write(ctx) {
+  const device = parseDeviceName(ctx.operands[0]);
+  const file = ctx.operands[1];
+  const base = ctx.values.offset === undefined ? 0 : parseSize(ctx.values.offset, "offset");
+  const path = ctx.client.tenantPath("devices", device);
+
+  /** Sends one piece; every piece is acknowledged before the next goes, so order holds. */
+  const put = (offset, bytes) =>
+    ctx.client.call("PUT", path, {
+      body: bytes,
+      headers: {
+        "content-range": `bytes ${byteRange(offset, bytes.length)}/*`,
+        "content-type": "application/octet-stream",
+      },
+      expect: "none",
+    });
+
+  if (file === "-") {
+    if (ctx.values.ranges !== undefined) throw usageError("--ranges needs a file, not stdin");
+    let offset = base;
+    for await (const piece of readPieces(process.stdin)) {
+      await put(offset, piece);
+      offset += piece.length;
+    }
+    return 0;
+  }
+
+  const handle = await open(file, "r").catch((err) => {
+    throw new CliError(err.code === "ENOENT" ? "ENOENT" : "EIO", `${file}: ${err.message}`);
+  });
+  try {
+    const ranges =
+      ctx.values.ranges === undefined
+        ? [{ offset: 0, length: (await handle.stat()).size }]
+        : parseRanges(await readFile(String(ctx.values.ranges), "utf8"));
+    const total = ranges.reduce((sum, r) => sum + r.length, 0);
+    const progress =
+      total > PIECE_MAX
+        ? createProgress({ label: `write ${device}`, total, stream: ctx.stderr })
+        : null;
+    for (const range of ranges) {
+      for (const piece of pieces(range.offset, range.length, PIECE_MAX)) {
+        const bytes = await readAt(handle, piece.offset, piece.length);
+        if (bytes.length !== piece.length) {
+          throw new CliError(
+            "ERANGE",
+            `${file}: range ${piece.offset}+${piece.length} is past its end`,
+          );
+        }
+        await put(base + piece.offset, bytes);
+        progress?.advance(bytes.length);
+      }
+    }
+    progress?.finish();
+  } finally {
+    await handle.close();
+  }
+  return 0;
+}
+
+/**
+ * Gathers a stream into pieces of PIECE_MAX bytes (the last one shorter).
+ * @param {AsyncIterable<Buffer>} stream
+ */
+async function* readPieces(stream) {
+  let parts = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    let rest = chunk;
+    while (size + rest.length >= PIECE_MAX) {
+      const take = PIECE_MAX - size;
+      yield Buffer.concat([...parts, rest.subarray(0, take)]);
+      rest = rest.subarray(take);
+      parts = [];
+      size = 0;
+    }
+    if (rest.length > 0) {
+      parts.push(rest);
+      size += rest.length;
+    }
+  }
+  if (size > 0) yield Buffer.concat(parts);
+}
+
+/** `loopfs discard loopN [--offset N] --length N` */
+export async function discard(ctx) {
+  const device = parseDeviceName(ctx.operands[0]);
+  if (ctx.values.length === undefined) throw usageError("discard needs --length");
+  const offset = ctx.values.offset === undefined ? 0 : parseSize(ctx.values.offset, "offset");
+  const length = parseSize(ctx.values.length, "length");
+  const path = ctx.client.tenantPath("devices", device, "discard");
+  await ctx.client.call("POST", path, { json: { offset, length }, expect: "none", retry: true });
+  return 0;
+}
