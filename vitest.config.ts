@@ -5,7 +5,18 @@ export default defineConfig({
   test: {
     projects: [
       {
-        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                OPERATOR_TOKEN: "test-operator-token",
+                LOOPFS_GC_GRACE_SECONDS: "0",
+                LOOPFS_UPLOAD_TIMEOUT_SECONDS: "0",
+              },
+            },
+          }),
+        ],
         test: { name: "worker", include: ["test/worker/**/*.test.ts"] },
       },
       { test: { name: "core", include: ["test/core/**/*.test.ts"], environment: "node" } },

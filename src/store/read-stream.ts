@@ -1,0 +1,110 @@
+/**
+ * Streams a byte range of a device or image: asks the tenant object for the segments of one
+ * window at a time, reads stored segments from R2 a few ahead of the client, and makes holes
+ * into zeros without touching R2. Memory stays at PREFETCH segments, whatever the range.
+ */
+import type { Segment } from "../core";
+import type { Env } from "../env";
+import { LoopError } from "../errors";
+import type { Caller, ReadPlan, Target } from "../tenant/types";
+import { readChunk } from "./chunks";
+
+/** Stored segments fetched ahead of the one being sent: enough to hide R2 latency. */
+export const PREFETCH = 4;
+/** Zeros go out in pieces of this size, so a long hole costs no more memory than a short one. */
+const ZERO_PIECE = 64 * 1024;
+
+export interface ReadRequest {
+  env: Env;
+  stub: DurableObjectStub<import("../tenant/object").TenantObject>;
+  caller: Caller;
+  target: Target;
+  /** First byte, and one past the last byte, relative to the target. */
+  start: number;
+  end: number;
+}
+
+interface Pending {
+  segment: Segment;
+  prefix: string;
+  bytes: Promise<Uint8Array> | null;
+}
+
+async function* segments(
+  request: ReadRequest,
+): AsyncGenerator<{ segment: Segment; prefix: string }> {
+  let position = request.start;
+  while (position < request.end) {
+    const plan: ReadPlan = await request.stub.resolve(
+      request.caller,
+      request.target,
+      position,
+      request.end - position,
+    );
+    if (!plan.segments.length) {
+      throw new LoopError("EIO", `the target shrank to ${plan.size} bytes during the read`);
+    }
+    for (const segment of plan.segments) {
+      yield { segment, prefix: plan.prefix };
+      position = segment.deviceOffset + segment.length;
+    }
+  }
+}
+
+async function* bytes(request: ReadRequest): AsyncGenerator<Uint8Array> {
+  const source = segments(request);
+  const ahead: Pending[] = [];
+  let exhausted = false;
+  const fetching = () => ahead.filter((p) => p.bytes !== null).length;
+
+  for (;;) {
+    while (!exhausted && fetching() < PREFETCH && ahead.length < PREFETCH * 4) {
+      const next = await source.next();
+      if (next.done) {
+        exhausted = true;
+        break;
+      }
+      const { segment, prefix } = next.value;
+      let pending: Promise<Uint8Array> | null = null;
+      if (segment.kind === "stored") {
+        pending = readChunk(
+          request.env.CHUNKS,
+          prefix,
+          segment.chunkId,
+          segment.chunkOffset,
+          segment.length,
+        );
+        // A prefetch the client never waits for (it went away) must not count as unhandled.
+        pending.catch(() => {});
+      }
+      ahead.push({ segment, prefix, bytes: pending });
+    }
+    const head = ahead.shift();
+    if (!head) return;
+    if (head.bytes) {
+      yield await head.bytes;
+      continue;
+    }
+    for (let left = head.segment.length; left > 0; left -= ZERO_PIECE) {
+      yield new Uint8Array(Math.min(left, ZERO_PIECE));
+    }
+  }
+}
+
+/** A stream of exactly `end - start` bytes of the target. */
+export function readStream(request: ReadRequest): ReadableStream<Uint8Array> {
+  const pieces = bytes(request);
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const next = await pieces.next();
+        if (next.done) controller.close();
+        else controller.enqueue(next.value);
+      },
+      async cancel() {
+        await pieces.return(undefined);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}

@@ -1,0 +1,289 @@
+/**
+ * The tenant Durable Object: one loopfs instance (the "superblock" of a loopfs mount). It owns
+ * every piece of the instance's metadata in SQLite and is the only writer of it. The Worker calls
+ * it over RPC; bytes never pass through it.
+ */
+import { DurableObject } from "cloudflare:workers";
+import coreModule from "../../build/core.wasm";
+import { Core } from "../core";
+import type { Env } from "../env";
+import { LoopError, encodeForRpc } from "../errors";
+import { hashToken, newToken, randomId, sameSecret } from "../tokens";
+import { Collector } from "./collector";
+import {
+  DEFAULT_GC_GRACE_SECONDS,
+  DEFAULT_UPLOAD_TIMEOUT_SECONDS,
+  InstanceContext,
+} from "./context";
+import { Devices } from "./devices";
+import { Images } from "./images";
+import { Control } from "./control";
+import { DataPath } from "./data-path";
+import type {
+  AttachConfig,
+  Caller,
+  ChunkUpdate,
+  Partition,
+  Reservation,
+  StatusPatch,
+  Target,
+} from "./types";
+
+function secondsSetting(value: string | undefined, fallback: number): number {
+  const n = value === undefined ? NaN : Number(value);
+  return Number.isFinite(n) && n >= 0 ? n : fallback;
+}
+
+export class TenantObject extends DurableObject<Env> {
+  private instance!: InstanceContext;
+  private devices!: Devices;
+  private images!: Images;
+  private collector!: Collector;
+  private control!: Control;
+  private data!: DataPath;
+
+  constructor(state: DurableObjectState, env: Env) {
+    super(state, env);
+    this.open();
+  }
+
+  /** (Re)builds the in-memory side: a fresh core over what storage holds. */
+  private open(): void {
+    this.instance = new InstanceContext(this.ctx.storage, Core.instantiate(coreModule), {
+      gcGraceSeconds: secondsSetting(this.env.LOOPFS_GC_GRACE_SECONDS, DEFAULT_GC_GRACE_SECONDS),
+      uploadTimeoutSeconds: secondsSetting(
+        this.env.LOOPFS_UPLOAD_TIMEOUT_SECONDS,
+        DEFAULT_UPLOAD_TIMEOUT_SECONDS,
+      ),
+    });
+    this.devices = new Devices(this.instance);
+    this.images = new Images(this.instance);
+    this.collector = new Collector(this.instance, this.images, this.devices, this.env.CHUNKS);
+    this.control = new Control(this.instance, this.devices, this.images);
+    this.data = new DataPath(this.instance, this.devices, this.images);
+  }
+
+  /**
+   * Runs one RPC call: checks the caller, turns LoopErrors into errors that survive RPC, and
+   * arms the alarm for whatever the call left to collect.
+   */
+  private async call<T>(caller: Caller | null, step: () => T | Promise<T>): Promise<T> {
+    try {
+      if (caller) this.authorize(caller);
+      const answer = await step();
+      await this.armAlarm();
+      return answer;
+    } catch (err) {
+      if (err instanceof LoopError) throw encodeForRpc(err);
+      throw err;
+    }
+  }
+
+  private authorize(caller: Caller): void {
+    if (caller.kind === "operator") {
+      this.instance.requireMounted();
+      return;
+    }
+    const stored = this.instance.meta("token_hash");
+    if (
+      !this.instance.mounted ||
+      typeof stored !== "string" ||
+      !sameSecret(stored, caller.tokenHash)
+    ) {
+      throw new LoopError("EUNAUTH", "the token does not open this tenant");
+    }
+  }
+
+  private async armAlarm(): Promise<void> {
+    const next = this.collector.nextDeadline();
+    if (next === null) return;
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > next) await this.ctx.storage.setAlarm(next);
+  }
+
+  async alarm(): Promise<void> {
+    if (!this.instance.mounted) return;
+    await this.collector.sweep();
+    await this.armAlarm();
+  }
+
+  // Operator side: mount, remount, unmount, collect.
+
+  mount(tenant: string, max: number) {
+    return this.call(null, async () => {
+      const token = newToken();
+      const tokenHash = await hashToken(token);
+      if (this.instance.mounted) throw new LoopError("EEXIST", `tenant ${tenant} is mounted`);
+      this.instance.transaction(() => {
+        this.instance.setMeta("tenant", tenant);
+        this.instance.setMeta("max", max);
+        this.instance.setMeta("mount_id", randomId(6));
+        this.instance.setMeta("token_hash", tokenHash);
+        this.instance.setMeta("mounted", 1);
+      });
+      return { tenant, max, token };
+    });
+  }
+
+  remount(max: number) {
+    return this.call({ kind: "operator" }, () => {
+      this.instance.setMeta("max", max);
+      return this.control.usage();
+    });
+  }
+
+  /** Umount with devices still bound: detach them all, then remove every byte of the tenant. */
+  unmount() {
+    return this.call({ kind: "operator" }, async () => {
+      const tenant = String(this.instance.meta("tenant"));
+      this.devices.detachAll();
+      this.instance.setMeta("mounted", 0);
+      const deleted = await this.collector.deletePrefix(`${tenant}/`);
+      await this.ctx.storage.deleteAlarm();
+      await this.ctx.storage.deleteAll();
+      this.open();
+      return { tenant, deletedChunks: deleted };
+    });
+  }
+
+  collect() {
+    return this.call({ kind: "operator" }, () => this.collector.sweep());
+  }
+
+  /** Tells a 403 (a real tenant token on an operator route) from a 401 (no valid token). */
+  async isTenantToken(tokenHash: string): Promise<boolean> {
+    try {
+      this.authorize({ kind: "tenant", tokenHash });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  // Tenant side: everything below checks the caller first.
+
+  usage(caller: Caller) {
+    return this.call(caller, () => this.control.usage());
+  }
+
+  loopControl(caller: Caller, op: "get-free" | "add" | "remove", number?: number) {
+    return this.call(caller, () => this.devices.loopControl(op, number));
+  }
+
+  listDevices(caller: Caller) {
+    return this.call(caller, () => this.control.listDevices());
+  }
+
+  deviceStatus(caller: Caller, number: number) {
+    return this.call(caller, () => this.control.status(number));
+  }
+
+  attach(caller: Caller, number: number, config: AttachConfig) {
+    return this.call(caller, () => this.control.attach(number, config));
+  }
+
+  detach(caller: Caller, number: number) {
+    return this.call(caller, () => this.devices.detach(number));
+  }
+
+  setStatus(caller: Caller, number: number, patch: StatusPatch) {
+    return this.call(caller, () => this.control.setStatus(number, patch));
+  }
+
+  changeBacking(caller: Caller, number: number, image: string) {
+    return this.call(caller, () => this.control.changeBacking(number, image));
+  }
+
+  setPartitions(caller: Caller, number: number, partitions: Partition[]) {
+    return this.call(caller, () => this.devices.setPartitions(number, partitions));
+  }
+
+  removeDevice(caller: Caller, number: number) {
+    return this.call(caller, () => this.devices.remove(number));
+  }
+
+  listImages(caller: Caller) {
+    return this.call(caller, () => this.control.listImages());
+  }
+
+  imageInfo(caller: Caller, name: string) {
+    return this.call(caller, () => this.control.imageRecord(this.images.byName(name)));
+  }
+
+  createImage(caller: Caller, name: string, size: number, chunkSize: number) {
+    return this.call(caller, () =>
+      this.control.imageRecord(this.images.create(name, size, chunkSize)),
+    );
+  }
+
+  deleteImage(caller: Caller, name: string) {
+    return this.call(caller, () => this.control.deleteImage(name));
+  }
+
+  resizeImage(caller: Caller, name: string, size: number) {
+    return this.call(caller, () => this.control.resizeImage(name, size));
+  }
+
+  imageChunks(caller: Caller, name: string, from: number, count: number) {
+    return this.call(caller, () => this.control.chunks(name, from, count));
+  }
+
+  imageExtents(caller: Caller, name: string, start: number, length: number) {
+    return this.call(caller, () => this.control.extents(name, start, length));
+  }
+
+  resolve(caller: Caller, target: Target, start: number, length: number) {
+    return this.call(caller, () => this.data.resolve(target, start, length));
+  }
+
+  beginWrite(caller: Caller, target: Target, start: number, length: number) {
+    return this.call(caller, () => this.data.beginWrite(target, start, length));
+  }
+
+  beginWriteCheck(caller: Caller, target: Target, start: number, length: number) {
+    return this.call(caller, () => {
+      this.data.checkWrite(target, start, length);
+    });
+  }
+
+  reserve(caller: Caller, count: number) {
+    return this.call(caller, () => this.images.reserve(count));
+  }
+
+  commitWrite(
+    caller: Caller,
+    imageId: number,
+    updates: ChunkUpdate[],
+    reservations: Reservation[],
+    discarded: number[],
+  ) {
+    return this.call(caller, () =>
+      this.data.commitWrite(imageId, updates, reservations, discarded),
+    );
+  }
+
+  abandon(caller: Caller, reservations: Reservation[], uploaded: number[]) {
+    return this.call(caller, () => this.data.abandon(reservations, uploaded));
+  }
+
+  abandonUpload(caller: Caller, imageId: number) {
+    return this.call(caller, () => this.data.abandonUpload(imageId));
+  }
+
+  beginUpload(caller: Caller, name: string, chunkSize: number) {
+    return this.call(caller, () => this.data.beginUpload(name, chunkSize));
+  }
+
+  commitUpload(
+    caller: Caller,
+    imageId: number,
+    size: number,
+    updates: ChunkUpdate[],
+    reservations: Reservation[],
+    discarded: number[],
+  ) {
+    return this.call(caller, () =>
+      this.data.commitUpload(imageId, size, updates, reservations, discarded),
+    );
+  }
+}
