@@ -17,7 +17,12 @@ export default defineConfig({
             },
           }),
         ],
-        test: { name: "worker", include: ["test/worker/**/*.test.ts"] },
+        test: {
+          name: "worker",
+          include: ["test/worker/**/*.test.ts"],
+          // The Worker logs one JSON line per request; tests show them only when asked to.
+          onConsoleLog: (log) => (process.env.LOOPFS_TEST_LOGS ? undefined : !log.startsWith("{")),
+        },
       },
       { test: { name: "core", include: ["test/core/**/*.test.ts"], environment: "node" } },
       {
