@@ -3,30 +3,58 @@
  * between clients and R2. One structured log line per request.
  */
 import { Hono } from "hono";
+import type { Env } from "./env";
 import { LoopError } from "./errors";
 import { onError, problemResponse } from "./http/problem";
+import { fixedLength } from "./http/fixed-length";
 import type { AppEnv } from "./routes/context";
 import { devices } from "./routes/devices";
 import { images } from "./routes/images";
 import { tenants } from "./routes/tenants";
+import { meteredBucket, type R2Counts } from "./store/metered-bucket";
 
 export { TenantObject } from "./tenant/object";
 
 const app = new Hono<AppEnv>({ strict: true });
 
+/** R2 operations of the request being served, keyed by its bucket (one per request). */
+const r2Counts = new WeakMap<R2Bucket, R2Counts>();
+
+/**
+ * One log line per request, written when its body has been sent (so reads streamed after the
+ * handler returned are counted): tenant, route, status, bytes, milliseconds, R2 operations.
+ */
 app.use(async (c, next) => {
   const started = Date.now();
   await next();
   const url = new URL(c.req.url);
-  console.log(
-    JSON.stringify({
-      method: c.req.method,
-      path: url.pathname,
-      status: c.res.status,
-      bytes: Number(c.res.headers.get("Content-Length") ?? 0),
-      ms: Date.now() - started,
+  const log = (bytes: number) =>
+    console.log(
+      JSON.stringify({
+        tenant: url.pathname.split("/")[3],
+        method: c.req.method,
+        path: url.pathname,
+        status: c.res.status,
+        bytes,
+        ms: Date.now() - started,
+        r2: r2Counts.get(c.env.CHUNKS),
+      }),
+    );
+  const body = c.res.body;
+  if (!body) return log(0);
+  let sent = 0;
+  const counted = body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(piece, controller) {
+        sent += piece.byteLength;
+        controller.enqueue(piece);
+      },
+      flush: () => log(sent),
     }),
   );
+  const length = c.res.headers.get("Content-Length");
+  const out = length === null ? counted : fixedLength(counted, Number(length));
+  c.res = new Response(out, c.res);
 });
 
 app.route("/v1/tenants/:tenant", tenants);
@@ -38,4 +66,10 @@ app.notFound((c) =>
 );
 app.onError(onError);
 
-export default app;
+export default {
+  fetch(request: Request, env: Env, ctx: ExecutionContext) {
+    const { bucket, counts } = meteredBucket(env.CHUNKS);
+    r2Counts.set(bucket, counts);
+    return app.fetch(request, { ...env, CHUNKS: bucket }, ctx);
+  },
+} satisfies ExportedHandler<Env>;

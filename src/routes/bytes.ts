@@ -5,6 +5,7 @@
  */
 import { LoopError } from "../errors";
 import { parseContentRange, contentRangeHeader } from "../http/content-range";
+import { fixedLength } from "../http/fixed-length";
 import { multipartByteranges } from "../http/multipart";
 import { ifRangeMatches, parseRange } from "../http/ranges";
 import { readStream } from "../store/read-stream";
@@ -13,13 +14,6 @@ import type { Target } from "../tenant/types";
 import { tenantRoute, type AppContext } from "./context";
 
 const OCTETS = "application/octet-stream";
-
-/** Gives a stream a known length, so the response carries Content-Length (qemu relies on it). */
-function fixedLength(stream: ReadableStream<Uint8Array>, length: number): ReadableStream {
-  const fixed = new FixedLengthStream(length);
-  stream.pipeTo(fixed.writable).catch(() => {});
-  return fixed.readable;
-}
 
 export async function serveBytes(c: AppContext, target: Target): Promise<Response> {
   const { stub, caller } = await tenantRoute(c);
