@@ -16,7 +16,6 @@ import { join } from "node:path";
 import {
   answers,
   ensureBuild,
-  ensureOperatorToken,
   findFreePort,
   readOperatorToken,
   ROOT,
@@ -32,7 +31,11 @@ function have(tool) {
   return spawnSync(tool, ["-V"], { stdio: "ignore" }).error === undefined;
 }
 
+/** Set by Ctrl-C: the next step stops the demo instead of running. */
+let stopping = false;
+
 function step(title) {
+  if (stopping) throw new Error("interrupted");
   console.log(`\n==> ${title}`);
 }
 
@@ -52,6 +55,7 @@ function tool(command, args) {
  * @returns {Promise<string>} what it printed on stdout (empty when sent to a file)
  */
 async function loopfs(env, args, stdoutFile) {
+  if (stopping && args[0] !== "tenant") throw new Error("interrupted");
   console.log(`$ loopfs ${args.join(" ")}${stdoutFile ? ` > ${stdoutFile}` : ""}`);
   const file = stdoutFile ? await open(stdoutFile, "w") : null;
   const child = spawn(process.execPath, [CLI, ...args], {
@@ -103,9 +107,10 @@ async function connect(cleanups) {
   }
   console.log(`no server at ${url}: starting wrangler dev`);
   ensureBuild();
-  const { token } = ensureOperatorToken();
+  const token = randomBytes(32).toString("hex");
   const state = await mkdtemp(join(tmpdir(), "loopfs-demo-state-"));
-  const server = await startWrangler({ port: await findFreePort(), persistTo: state });
+  const port = await findFreePort();
+  const server = await startWrangler({ port, persistTo: state, operatorToken: token });
   cleanups.push(async () => {
     await server.stop();
     await rm(state, { recursive: true, force: true });
@@ -190,13 +195,25 @@ async function demo(cleanups) {
 }
 
 const cleanups = [];
+async function cleanUp() {
+  while (cleanups.length > 0) await cleanups.pop()();
+}
+// wrangler dev runs in its own process group, so Ctrl-C does not reach it: stop it here.
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.once(signal, async () => {
+    stopping = true;
+    console.error(`\n${signal}: cleaning up`);
+    await cleanUp();
+    process.exit(130);
+  });
+}
+
 let failed = false;
 try {
   await demo(cleanups);
 } catch (err) {
   failed = true;
   console.error(`\ndemo failed: ${err instanceof Error ? err.message : err}`);
-} finally {
-  for (const cleanup of cleanups.reverse()) await cleanup();
 }
-process.exit(failed ? 1 : 0);
+await cleanUp();
+process.exit(stopping ? 130 : failed ? 1 : 0);

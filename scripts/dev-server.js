@@ -15,6 +15,8 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 /** How long wrangler dev may take to answer its first request (first runs bundle and boot). */
 const START_TIMEOUT_MS = 90_000;
+/** How long wrangler dev gets to shut workerd down before it is killed. */
+const STOP_GRACE_MS = 3000;
 
 /**
  * The operator token in `.dev.vars`, which wrangler dev reads as the Worker's secrets.
@@ -99,10 +101,14 @@ export function wranglerArgs({ port, persistTo }) {
 /**
  * Starts `wrangler dev` and waits until it answers. Its output is kept and shown if it fails
  * to start. `stop()` ends it (and its workerd children, which share its process group).
- * @param {{ port: number, persistTo: string, root?: string }} options
+ * An `operatorToken` is passed with `--var`, which wins over `.dev.vars`, so a throw-away server
+ * needs no file written.
+ * @param {{ port: number, persistTo: string, operatorToken?: string, root?: string }} options
  */
-export async function startWrangler({ port, persistTo, root = ROOT }) {
-  const child = spawn("npx", wranglerArgs({ port, persistTo }), {
+export async function startWrangler({ port, persistTo, operatorToken, root = ROOT }) {
+  const args = wranglerArgs({ port, persistTo });
+  if (operatorToken) args.push("--var", `OPERATOR_TOKEN:${operatorToken}`);
+  const child = spawn("npx", args, {
     cwd: root,
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
@@ -113,17 +119,22 @@ export async function startWrangler({ port, persistTo, root = ROOT }) {
   child.stderr.on("data", (part) => (output += part));
   let exited = false;
   child.once("exit", () => (exited = true));
+  // npx exits before the wrangler process under it; signals go to the whole group instead.
 
-  const stop = () =>
-    new Promise((resolve) => {
-      if (exited) return resolve(undefined);
-      child.once("exit", () => resolve(undefined));
+  /** SIGTERM to the whole group, then SIGKILL for whatever is still there after a grace time. */
+  const stop = async () => {
+    const group = -(/** @type {number} */ (child.pid));
+    const signal = (name) => {
       try {
-        process.kill(-(/** @type {number} */ (child.pid)), "SIGTERM");
+        process.kill(group, name);
       } catch {
-        resolve(undefined);
+        // The group is gone already.
       }
-    });
+    };
+    signal("SIGTERM");
+    await new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS));
+    signal("SIGKILL");
+  };
 
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + START_TIMEOUT_MS;
