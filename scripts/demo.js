@@ -195,8 +195,13 @@ async function demo(cleanups) {
 }
 
 const cleanups = [];
-async function cleanUp() {
-  while (cleanups.length > 0) await cleanups.pop()();
+/** Runs the clean-ups once, newest first, however many times it is called. */
+let cleaning;
+function cleanUp() {
+  cleaning ??= (async () => {
+    while (cleanups.length > 0) await cleanups.pop()();
+  })();
+  return cleaning;
 }
 // wrangler dev runs in its own process group, so Ctrl-C does not reach it: stop it here.
 for (const signal of ["SIGINT", "SIGTERM"]) {
