@@ -63,15 +63,24 @@ export class TenantObject extends DurableObject<Env> {
     this.data = new DataPath(this.instance, this.devices, this.images);
   }
 
+  /** Runs a call that only reads (or renews a lease, which the armed alarm already covers). */
+  private inspect<T>(caller: Caller, step: () => T): Promise<T> {
+    return this.call(caller, step, false);
+  }
+
   /**
    * Runs one RPC call: checks the caller, turns LoopErrors into errors that survive RPC, and
    * arms the alarm for whatever the call left to collect.
    */
-  private async call<T>(caller: Caller | null, step: () => T | Promise<T>): Promise<T> {
+  private async call<T>(
+    caller: Caller | null,
+    step: () => T | Promise<T>,
+    leavesWork = true,
+  ): Promise<T> {
     try {
       if (caller) this.authorize(caller);
       const answer = await step();
-      await this.armAlarm();
+      if (leavesWork) await this.armAlarm();
       return answer;
     } catch (err) {
       if (err instanceof LoopError) throw encodeForRpc(err);
@@ -163,7 +172,7 @@ export class TenantObject extends DurableObject<Env> {
   // Tenant side: everything below checks the caller first.
 
   usage(caller: Caller) {
-    return this.call(caller, () => this.control.usage());
+    return this.inspect(caller, () => this.control.usage());
   }
 
   loopControl(caller: Caller, op: "get-free" | "add" | "remove", number?: number) {
@@ -171,11 +180,11 @@ export class TenantObject extends DurableObject<Env> {
   }
 
   listDevices(caller: Caller) {
-    return this.call(caller, () => this.control.listDevices());
+    return this.inspect(caller, () => this.control.listDevices());
   }
 
   deviceStatus(caller: Caller, number: number) {
-    return this.call(caller, () => this.control.status(number));
+    return this.inspect(caller, () => this.control.status(number));
   }
 
   attach(caller: Caller, number: number, config: AttachConfig) {
@@ -203,11 +212,11 @@ export class TenantObject extends DurableObject<Env> {
   }
 
   listImages(caller: Caller) {
-    return this.call(caller, () => this.control.listImages());
+    return this.inspect(caller, () => this.control.listImages());
   }
 
   imageInfo(caller: Caller, name: string) {
-    return this.call(caller, () => this.control.imageRecord(this.images.byName(name)));
+    return this.inspect(caller, () => this.control.imageRecord(this.images.byName(name)));
   }
 
   createImage(caller: Caller, name: string, size: number, chunkSize: number) {
@@ -225,15 +234,15 @@ export class TenantObject extends DurableObject<Env> {
   }
 
   imageChunks(caller: Caller, name: string, from: number, count: number) {
-    return this.call(caller, () => this.control.chunks(name, from, count));
+    return this.inspect(caller, () => this.control.chunks(name, from, count));
   }
 
   imageExtents(caller: Caller, name: string, start: number, length: number) {
-    return this.call(caller, () => this.control.extents(name, start, length));
+    return this.inspect(caller, () => this.control.extents(name, start, length));
   }
 
   resolve(caller: Caller, target: Target, start: number, length: number) {
-    return this.call(caller, () => this.data.resolve(target, start, length));
+    return this.inspect(caller, () => this.data.resolve(target, start, length));
   }
 
   beginWrite(caller: Caller, target: Target, start: number, length: number) {
@@ -241,7 +250,7 @@ export class TenantObject extends DurableObject<Env> {
   }
 
   beginWriteCheck(caller: Caller, target: Target, start: number, length: number) {
-    return this.call(caller, () => {
+    return this.inspect(caller, () => {
       this.data.checkWrite(target, start, length);
     });
   }
