@@ -13,7 +13,10 @@ export const BLOCK_SIZES = [512, 1024, 2048, 4096];
 export const MIN_LEASE_SECONDS = 1;
 export const MAX_LEASE_SECONDS = 86400;
 export const DEFAULT_LEASE_SECONDS = 300;
-/** A lease is written back at most this often, so reads do not each cost a storage write. */
+/**
+ * A lease is written back at most this often, so reads do not each cost a storage write. For a
+ * short lease the slack shrinks to a tenth of it: a request must always push the expiry out.
+ */
 const LEASE_RENEW_SLACK_MS = 1000;
 
 export interface DeviceRow {
@@ -80,8 +83,9 @@ export class Devices {
   /** Renews the autoclear lease of a device that a request just used. */
   touch(row: DeviceRow): void {
     if (!row.autoclear || row.image_id === null) return;
-    const expires = this.ctx.now() + row.lease_seconds * 1000;
-    if (expires - row.lease_expires < LEASE_RENEW_SLACK_MS) return;
+    const leaseMs = row.lease_seconds * 1000;
+    const expires = this.ctx.now() + leaseMs;
+    if (expires - row.lease_expires < Math.min(LEASE_RENEW_SLACK_MS, leaseMs / 10)) return;
     this.ctx.sql.exec("UPDATE devices SET lease_expires = ? WHERE number = ?", expires, row.number);
   }
 
