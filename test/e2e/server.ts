@@ -87,6 +87,8 @@ export async function startDevServer(): Promise<DevServer> {
 
   const start = async () => {
     if (child) throw new Error("wrangler dev is already running");
+    // A server still answering here would pass for the new one, and a restart would prove nothing.
+    if (await answers(url, 500)) throw new Error(`${url} answers before wrangler dev started`);
     output = "";
     const args = [
       "dev",
