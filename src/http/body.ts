@@ -61,7 +61,8 @@ export function validateBody<S extends BodySpec>(raw: unknown, spec: S): BodyOf<
   }
   const body: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(raw)) {
-    const field = spec[name];
+    // Own fields only: "constructor" or "toString" must not find Object's prototype.
+    const field = Object.hasOwn(spec, name) ? spec[name] : undefined;
     if (!field) throw new LoopError("EINVAL", `unknown field "${name.slice(0, 40)}"`);
     body[name] = checkField(name, field, value);
   }

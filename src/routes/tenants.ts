@@ -1,8 +1,7 @@
 /** Instances: mount, remount, usage, unmount, and an operator's garbage collection. */
 import { Hono } from "hono";
 import { readBody } from "../http/body";
-import { operatorRoute, tenantName, tenantRoute, tenantStub, type AppEnv } from "./context";
-import { isOperator, presentedCredentials, unauthenticated } from "../http/auth";
+import { operatorRoute, tenantRoute, type AppEnv } from "./context";
 import { LoopError } from "../errors";
 
 /** `max` of an instance mounted without one. */
@@ -18,14 +17,10 @@ function checkMax(max: number): number {
 export const tenants = new Hono<AppEnv>();
 
 tenants.put("/", async (c) => {
-  const tenant = tenantName(c);
-  if (!isOperator(c.env, presentedCredentials(c.req.header("Authorization")))) {
-    throw presentedCredentials(c.req.header("Authorization"))
-      ? new LoopError("EPERM", "only the operator may mount an instance")
-      : unauthenticated();
-  }
+  // A wrong token is a 401; only the tenant's own token, when it is mounted, earns EPERM.
+  const { tenant, stub } = await operatorRoute(c);
   const body = await readBody(c.req.raw, { max: { type: "u53" } });
-  const answer = await tenantStub(c, tenant).mount(tenant, checkMax(body.max ?? DEFAULT_MAX));
+  const answer = await stub.mount(tenant, checkMax(body.max ?? DEFAULT_MAX));
   return c.json(answer, 201);
 });
 
