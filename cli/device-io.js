@@ -9,7 +9,7 @@ import { CliError, usageError } from "./errors.js";
 import { getStatus } from "./losetup.js";
 import { createProgress } from "./progress.js";
 import { parseSize } from "./sizes.js";
-import { PIECE_MAX, byteRange, pieces, readAt } from "./transfer.js";
+import { IN_FLIGHT, PIECE_MAX, byteRange, pieces, readAt } from "./transfer.js";
 
 /** @typedef {import("./losetup.js").Context} Context */
 
@@ -40,15 +40,34 @@ export async function read(ctx) {
   }
 
   const path = ctx.client.tenantPath("devices", device);
-  for (const piece of pieces(offset, length, PIECE_MAX)) {
+  const fetchPiece = async (piece) => {
     const bytes = await ctx.client.call("GET", path, {
       headers: { range: `bytes=${byteRange(piece.offset, piece.length)}` },
       expect: "bytes",
     });
-    if (bytes.length !== piece.length) {
+    if (bytes.length > piece.length) {
       throw new CliError("EIO", `${device}: asked for ${piece.length} bytes, got ${bytes.length}`);
     }
+    return bytes;
+  };
+
+  // Up to IN_FLIGHT pieces are fetched ahead; they are written out strictly in order.
+  const upcoming = pieces(offset, length, PIECE_MAX);
+  const queue = [];
+  const fetchNext = () => {
+    const next = upcoming.next();
+    if (next.done) return;
+    const pending = fetchPiece(next.value);
+    pending.catch(() => {}); // observed when its turn comes; not an unhandled rejection before
+    queue.push(pending);
+  };
+  for (let i = 0; i < IN_FLIGHT; i++) fetchNext();
+  while (queue.length > 0) {
+    const bytes = await queue.shift();
     await writeOut(ctx.stdout, bytes);
+    // A short piece is the device's end, as a read past the end of a file stops there.
+    if (bytes.length < PIECE_MAX && queue.length > 0) break;
+    fetchNext();
   }
   return 0;
 }

@@ -44,6 +44,8 @@ export function createProgress({ label, total, stream, now = Date.now }) {
   let done = 0;
   let lastDraw = -Infinity;
   let drawn = false;
+  /** Bytes done at the last plain line, so finish does not repeat an identical one. */
+  let loggedDone = -1;
 
   function line() {
     return formatProgress({ label, done, total, elapsedMs: now() - started, bar: tty });
@@ -56,7 +58,8 @@ export function createProgress({ label, total, stream, now = Date.now }) {
     if (tty) {
       stream.write(`\r${line()}\x1b[K`);
       drawn = true;
-    } else {
+    } else if (done !== loggedDone) {
+      loggedDone = done;
       stream.write(`${line()}\n`);
     }
   }

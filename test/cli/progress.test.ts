@@ -25,7 +25,7 @@ describe("formatProgress", () => {
 });
 
 describe("createProgress", () => {
-  it("writes plain lines at most every five seconds when stderr is not a terminal", () => {
+  it("writes plain lines at most every five seconds, never the same twice, off a terminal", () => {
     const stream = capture(false);
     let now = 0;
     const progress = createProgress({ label: "push", total: 4 * MiB, stream, now: () => now });
@@ -34,11 +34,14 @@ describe("createProgress", () => {
     progress.advance(MiB);
     now = 6000;
     progress.advance(MiB);
+    now = 8000;
+    progress.advance(MiB);
+    progress.finish();
     progress.finish();
     expect(stream.text().split("\n")).toEqual([
       "push  25%  1.0 MiB / 4.0 MiB  0 B/s",
       "push  75%  3.0 MiB / 4.0 MiB  512.0 KiB/s",
-      "push  75%  3.0 MiB / 4.0 MiB  512.0 KiB/s",
+      "push 100%  4.0 MiB / 4.0 MiB  512.0 KiB/s",
       "",
     ]);
   });
