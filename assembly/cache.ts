@@ -16,12 +16,15 @@ import {
   PAGE_ENCODED_MAX,
   PAGE_ENTRIES,
   PAGE_HEADER_BYTES,
+  PAGE_MARK_BYTES,
   PAGE_SHA_OFFSET,
   pagesPtr,
   PARENT_ID,
   SHA_BYTES,
   slotCount,
   slotImagePtr,
+  slotMarkEpochPtr,
+  slotMarksPtr,
   slotNextPtr,
   slotPagePtr,
   slotPinPtr,
@@ -35,6 +38,7 @@ import { firstNonZeroWord, isZeroRange } from "./zero";
 
 export const RAISE_EAGAIN: i32 = 1;
 export const RAISE_CORRUPT_PAGE: i32 = 2;
+export const RAISE_DUPLICATE_CHUNK: i32 = 3;
 
 export const SLOT_FREE: i32 = 0;
 export const SLOT_CLEAN: i32 = 1;
@@ -91,9 +95,24 @@ export function cachedPages(): i32 {
   return usedSlots;
 }
 
-/** Starts a new operation: releases the pins of the previous one. */
+/** Starts a new operation: releases the pins and batch marks of the previous one. */
 export function beginOperation(): void {
   pinEpoch++;
+}
+
+/** Marks an entry of a pinned slot as touched in this operation; false if it already was. */
+export function markEntry(slot: i32, index: u32): bool {
+  const epochAt = slotMarkEpochPtr + ((<usize>slot) << 2);
+  const marks = slotMarksPtr + <usize>slot * PAGE_MARK_BYTES;
+  if (load<u32>(epochAt) != pinEpoch) {
+    memory.fill(marks, 0, PAGE_MARK_BYTES);
+    store<u32>(epochAt, pinEpoch);
+  }
+  const at = marks + (index >> 3);
+  const bit: u32 = 1 << (index & 7);
+  const byte: u32 = load<u8>(at);
+  store<u8>(at, byte | bit);
+  return (byte & bit) == 0;
 }
 
 export function findSlot(image: u64, page: u64): i32 {

@@ -4,7 +4,8 @@
  *
  *   __heap_base
  *   ├─ allocator   exists bitset, bound bitset (2^20 bits each), two summary bitsets
- *   ├─ slot table  per cache slot: image, page, stamp, pin, state, chain link; hash buckets
+ *   ├─ slot table  per cache slot: image, page, stamp, pin, state, chain link, batch marks;
+ *   │              hash buckets
  *   ├─ transfer    one encoded map page on its way in or out (PAGE_ENCODED_MAX bytes)
  *   ├─ pages       the cache slots, PAGE_BYTES each
  *   └─ io          arguments and results of one call; grows with memory at the end
@@ -22,6 +23,7 @@ export const ID_BYTES: u32 = 8;
 export const SHA_BYTES: u32 = 32;
 export const PAGE_SHA_OFFSET: u32 = PAGE_ENTRIES * ID_BYTES;
 export const PAGE_BYTES: u32 = PAGE_ENTRIES * (ID_BYTES + SHA_BYTES);
+export const PAGE_MARK_BYTES: u32 = PAGE_ENTRIES / 8;
 
 /** Encoded page: 8-byte header, then either the dense page or sparse (index, id, sha) records. */
 export const PAGE_HEADER_BYTES: u32 = 8;
@@ -51,6 +53,9 @@ export let slotPinPtr: usize = 0;
 export let slotStatePtr: usize = 0;
 export let slotNextPtr: usize = 0;
 export let freeStackPtr: usize = 0;
+/** Per slot, one bit per entry: touched by the current compare-and-swap (finds duplicates). */
+export let slotMarksPtr: usize = 0;
+export let slotMarkEpochPtr: usize = 0;
 export let bucketsPtr: usize = 0;
 
 export let transferPtr: usize = 0;
@@ -98,6 +103,10 @@ export function layout(slots: i32): bool {
   slotNextPtr = at;
   at = align(at + <usize>slots * 4);
   freeStackPtr = at;
+  at = align(at + <usize>slots * 4);
+  slotMarksPtr = at;
+  at = align(at + <usize>slots * PAGE_MARK_BYTES);
+  slotMarkEpochPtr = at;
   at = align(at + <usize>slots * 4);
   bucketsPtr = at;
   at = align(at + <usize>buckets * 4);

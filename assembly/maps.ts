@@ -3,7 +3,15 @@
  *
  * Numbers cross the boundary as f64 (exact up to 2^53) and are u64 inside.
  */
-import { beginOperation, markDirty, pageSlot, slotPtr } from "./cache";
+import {
+  beginOperation,
+  markDirty,
+  markEntry,
+  pageSlot,
+  RAISE_DUPLICATE_CHUNK,
+  slotPtr,
+} from "./cache";
+import { raise } from "./env";
 import { ioPtr, PAGE_ENTRIES, PAGE_SHA_OFFSET, PAGE_SHIFT, PARENT_ID, SHA_BYTES } from "./layout";
 
 export const KIND_HOLE: u32 = 0;
@@ -33,7 +41,8 @@ export function getEntry(imageF: f64, chunkF: f64): u32 {
   const id = load<u64>(idPtr(page, index));
   const kind = kindOf(id);
   store<f64>(ioPtr, kind == KIND_STORED ? <f64>id : 0);
-  memory.copy(ioPtr + 8, shaPtr(page, index), SHA_BYTES);
+  v128.store(ioPtr, v128.load(shaPtr(page, index)), 8);
+  v128.store(ioPtr, v128.load(shaPtr(page, index), 16), 24);
   return kind;
 }
 
@@ -57,10 +66,15 @@ export function compareAndSwap(imageF: f64, count: u32): i32 {
   for (let i: u32 = 0; i < count; i++) {
     const rec = ioPtr + <usize>i * CAS_RECORD_BYTES;
     const chunk = <u64>load<f64>(rec);
-    const page = slotPtr(pageSlot(image, chunk >> PAGE_SHIFT, true));
+    const slot = pageSlot(image, chunk >> PAGE_SHIFT, true);
+    const index = <u32>(chunk & ENTRY_MASK);
+    if (!markEntry(slot, index)) {
+      raise(RAISE_DUPLICATE_CHUNK);
+      unreachable();
+    }
     const expect = load<f64>(rec, 8);
     if (expect < 0) continue;
-    const id = load<u64>(idPtr(page, <u32>(chunk & ENTRY_MASK)));
+    const id = load<u64>(idPtr(slotPtr(slot), index));
     const current: u64 = id == PARENT_ID ? 0 : id;
     if (current != <u64>expect) {
       store<f64>(conflicts + ((<usize>k) << 3), <f64>chunk);
@@ -82,14 +96,18 @@ export function compareAndSwap(imageF: f64, count: u32): i32 {
     const oldId = load<u64>(idPtr(page, index));
     store<u64>(idPtr(page, index), newId);
 
-    // Swap the digests through the first half of the record, whose values are in locals now.
-    memory.copy(rec, shaPtr(page, index), SHA_BYTES);
+    const digest = shaPtr(page, index);
+    const old0 = v128.load(digest);
+    const old1 = v128.load(digest, 16);
     if (kind == KIND_STORED) {
-      memory.copy(shaPtr(page, index), rec + 32, SHA_BYTES);
+      v128.store(digest, v128.load(rec, 32));
+      v128.store(digest, v128.load(rec, 48), 16);
     } else {
-      memory.fill(shaPtr(page, index), 0, SHA_BYTES);
+      v128.store(digest, i64x2.splat(0));
+      v128.store(digest, i64x2.splat(0), 16);
     }
-    memory.copy(rec + 32, rec, SHA_BYTES);
+    v128.store(rec, old0, 32);
+    v128.store(rec, old1, 48);
 
     const oldKind = kindOf(oldId);
     store<f64>(rec, <f64>chunk);

@@ -5,7 +5,14 @@
  * until takeDirty() hands them to the caller, who writes them in the same commit.
  */
 import { LoopError } from "../errors";
-import { checkEntry, KIND_CODE, readEntry, SHA256_BYTES, type MapEntry } from "./entries";
+import {
+  checkEntry,
+  KIND_CODE,
+  readEntry,
+  SHA256_BYTES,
+  viewEntry,
+  type MapEntry,
+} from "./entries";
 import { PAGE_BYTES } from "./limits";
 import { checkCount } from "./numbers";
 import { extentsOf, storedChunksOf, translateRange, type Extent, type Segment } from "./walks";
@@ -66,18 +73,16 @@ export class BlockMaps {
     return readEntry(kind, this.core.f64[io / 8], this.core.u8, io + 8);
   }
 
-  /** All or nothing: applies every update, or none and names the chunks whose id differed. */
+  /**
+   * All or nothing: applies every update, or none and names the chunks whose id differed.
+   * A chunk may appear once per batch (EINVAL otherwise).
+   */
   compareAndSwap(imageId: number, updates: MapUpdate[]): CompareAndSwapResult {
     checkCount(imageId, "imageId");
-    const seen = new Set<number>();
     for (const u of updates) {
       checkCount(u.chunkIndex, "chunkIndex");
       if (u.expectChunkId !== null) checkCount(u.expectChunkId, "expectChunkId");
       checkEntry(u.entry);
-      if (seen.has(u.chunkIndex)) {
-        throw new LoopError("EINVAL", `chunk ${u.chunkIndex} appears twice in one update`);
-      }
-      seen.add(u.chunkIndex);
     }
 
     const n = updates.length;
@@ -102,11 +107,13 @@ export class BlockMaps {
       const first = (io + n * CAS_RECORD_BYTES) / 8;
       return { ok: false, conflicts: Array.from(out.subarray(first, first - result)) };
     }
-    const bytes = this.core.u8;
+    // One copy of all records; each replaced digest is a view into it.
+    const records = this.core.u8.slice(io, io + n * CAS_RECORD_BYTES);
     const replaced: MapEntry[] = [];
     for (let i = 0; i < n; i++) {
-      const rec = io + i * CAS_RECORD_BYTES;
-      replaced.push(readEntry(out[rec / 8 + 2], out[rec / 8 + 3], bytes, rec + 32));
+      const rec = io / 8 + i * (CAS_RECORD_BYTES / 8);
+      const at = i * CAS_RECORD_BYTES + 32;
+      replaced.push(viewEntry(out[rec + 2], out[rec + 3], records.subarray(at, at + SHA256_BYTES)));
     }
     return { ok: true, replaced };
   }

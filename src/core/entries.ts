@@ -37,3 +37,9 @@ export function readEntry(kind: number, chunkId: number, bytes: Uint8Array, at: 
   if (kind !== 1) return { kind: KINDS[kind], chunkId: 0, sha256: null };
   return { kind: "stored", chunkId, sha256: bytes.slice(at, at + SHA256_BYTES) };
 }
+
+/** Entry from its kind code and chunk id, keeping `digest` itself (not copied) if stored. */
+export function viewEntry(kind: number, chunkId: number, digest: Uint8Array): MapEntry {
+  if (kind !== 1) return { kind: KINDS[kind], chunkId: 0, sha256: null };
+  return { kind: "stored", chunkId, sha256: digest };
+}

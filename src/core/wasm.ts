@@ -54,6 +54,7 @@ export interface CoreExports {
 const RAISED: Record<number, () => LoopError> = {
   1: () => new LoopError("EAGAIN", "map page cache is full of dirty pages; flush with takeDirty()"),
   2: () => new LoopError("EIO", "a stored map page is corrupt"),
+  3: () => new LoopError("EINVAL", "a chunk appears twice in one compare-and-swap batch"),
 };
 
 export type PageLoader = (imageId: number, page: number) => Uint8Array | null;

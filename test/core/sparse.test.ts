@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { MapEntry, PageStore } from "../../src/core/index";
 import { newCore } from "./load";
+import { HOLE, MapModel } from "./model";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -52,7 +53,7 @@ describe("a 1 TiB sparse image", () => {
     expect(stats.cacheBytes).toBeLessThanOrEqual(16 * MiB);
     expect(stats.capacityBytes).toBeLessThanOrEqual(16 * MiB);
     expect(stats.cachedPages).toBeGreaterThan(300);
-  });
+  }, 30_000);
 });
 
 describe("numbers at the edge of 2^53", () => {
@@ -90,4 +91,32 @@ describe("numbers at the edge of 2^53", () => {
       { offset: imageSize - 1, length: 1, kind: "stored" },
     ]);
   });
+});
+
+describe("walks longer than one batch of results", () => {
+  it("resumes translate, extents and storedChunks where the io area filled up", () => {
+    const core = newCore({ cacheBytes: 4 * MiB });
+    const model = new MapModel();
+    const chunkSize = 4096;
+    const updates = [];
+    for (let chunk = 0; chunk < 60_000; chunk++) {
+      // Alternating chunks make one segment and one extent each; the tail is all stored.
+      const entry = chunk < 30_000 && chunk % 2 === 1 ? HOLE : stored(chunk + 1);
+      updates.push({ chunkIndex: chunk, expectChunkId: null, entry });
+    }
+    core.maps.compareAndSwap(3, updates);
+    model.compareAndSwap(3, updates);
+
+    const size = 60_000 * chunkSize;
+    const g = { imageSize: size, offset: 100, sizelimit: 0 };
+    const segments = core.maps.translate(3, chunkSize, g, 0, size);
+    expect(segments.length).toBe(60_000);
+    expect(segments).toEqual(model.translate(3, chunkSize, g, 0, size));
+    const extents = core.maps.extents(3, chunkSize, size, 1, size);
+    expect(extents.length).toBe(30_001);
+    expect(extents).toEqual(model.extents(3, chunkSize, size, 1, size));
+    const chunks = core.maps.storedChunks(3, 1, 60_000);
+    expect(chunks.length).toBe(44_999);
+    expect(chunks).toEqual(model.storedChunks(3, 1, 60_000));
+  }, 30_000);
 });
