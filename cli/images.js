@@ -3,7 +3,7 @@
  * pull share (an image's description, its stored chunks, its extents).
  */
 
-import { CliError } from "./errors.js";
+import { usageError } from "./errors.js";
 import { formatBytes, parseSize } from "./sizes.js";
 import { formatTable } from "./table.js";
 
@@ -83,19 +83,16 @@ const IMAGE_COLUMNS = [
 
 /** `loopfs image ls [--json]` */
 export async function imageLs(ctx) {
-  if (ctx.values.json) {
-    const answer = await ctx.client.call("GET", ctx.client.tenantPath("images"));
-    ctx.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
-    return 0;
-  }
-  const images = await listImages(ctx.client);
-  if (images.length > 0) ctx.stdout.write(formatTable(IMAGE_COLUMNS, images));
+  const answer = await ctx.client.call("GET", ctx.client.tenantPath("images"));
+  const images = answer?.images ?? [];
+  if (ctx.values.json) ctx.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
+  else if (images.length > 0) ctx.stdout.write(formatTable(IMAGE_COLUMNS, images));
   return 0;
 }
 
 /** `loopfs image create NAME --size N [--chunk-size N]` */
 export async function imageCreate(ctx) {
-  if (ctx.values.size === undefined) throw new CliError("EUSAGE", "image create needs --size");
+  if (ctx.values.size === undefined) throw usageError("image create needs --size");
   const request = { name: ctx.operands[0], size: parseSize(ctx.values.size, "size") };
   if (ctx.values["chunk-size"] !== undefined) {
     request.chunkSize = parseSize(ctx.values["chunk-size"], "chunk size");
@@ -107,7 +104,7 @@ export async function imageCreate(ctx) {
 
 /** `loopfs image resize NAME --size N` */
 export async function imageResize(ctx) {
-  if (ctx.values.size === undefined) throw new CliError("EUSAGE", "image resize needs --size");
+  if (ctx.values.size === undefined) throw usageError("image resize needs --size");
   const size = parseSize(ctx.values.size, "size");
   const path = ctx.client.tenantPath("images", ctx.operands[0]);
   const image = await ctx.client.call("PATCH", path, { json: { size }, retry: true });

@@ -132,7 +132,7 @@ async function detachEach(ctx, devices) {
       const path = ctx.client.tenantPath("devices", device, "backing");
       await ctx.client.call("DELETE", path, { expect: "none" });
     } catch (err) {
-      ctx.stderr.write(`${formatError(err).replace("loopfs: ", `loopfs: ${device}: `)}\n`);
+      ctx.stderr.write(`${formatError(err)}\n`);
       code ||= exitCodeFor(err);
     }
   }
@@ -141,23 +141,22 @@ async function detachEach(ctx, devices) {
 
 /** `loopfs --detach loopN...` */
 export async function detach(ctx) {
-  if (ctx.operands.length === 0) throw usageError("--detach needs at least one device");
   return detachEach(ctx, ctx.operands.map(parseDeviceName));
 }
 
 /** `loopfs --detach-all` */
 export async function detachAll(ctx) {
-  const bound = (await listLoopDevices(ctx)).filter((d) => d["back-file"]);
+  const { loopdevices } = await getDevices(ctx);
   return detachEach(
     ctx,
-    bound.map((d) => d.name),
+    loopdevices.filter((d) => d["back-file"]).map((d) => d.name),
   );
 }
 
-/** @param {Context} ctx @returns {Promise<any[]>} */
-async function listLoopDevices(ctx) {
+/** @param {Context} ctx @returns {Promise<{ loopdevices: any[] }>} */
+async function getDevices(ctx) {
   const answer = await ctx.client.call("GET", ctx.client.tenantPath("devices"));
-  return answer?.loopdevices ?? [];
+  return { ...answer, loopdevices: answer?.loopdevices ?? [] };
 }
 
 /** losetup --list's default columns. */
@@ -174,13 +173,11 @@ const LIST_COLUMNS = [
 
 /** `loopfs --list [--json]` */
 export async function list(ctx) {
-  if (ctx.values.json) {
-    const answer = await ctx.client.call("GET", ctx.client.tenantPath("devices"));
-    ctx.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
-    return 0;
+  const answer = await getDevices(ctx);
+  if (ctx.values.json) ctx.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
+  else if (answer.loopdevices.length > 0) {
+    ctx.stdout.write(formatTable(LIST_COLUMNS, answer.loopdevices));
   }
-  const devices = await listLoopDevices(ctx);
-  if (devices.length > 0) ctx.stdout.write(formatTable(LIST_COLUMNS, devices));
   return 0;
 }
 

@@ -120,7 +120,7 @@ describe("losetup commands", () => {
     await runCli(fake, ["device", "add", "1"]);
     const result = await runCli(fake, ["-d", "loop1", "loop0"]);
     expect(result.code).toBe(4);
-    expect(result.stderr).toBe("loopfs: loop1: loop1 is not bound (ENXIO)\n");
+    expect(result.stderr).toBe("loopfs: loop1 is not bound (ENXIO)\n");
     expect(fake.devices.get(0)?.backing).toBeNull();
   });
 
@@ -147,6 +147,16 @@ describe("device reads and writes", () => {
     expect(read.bytes.toString()).toBe("hello, device");
     // The device starts 4096 bytes into the image.
     expect(fake.readImage(fake.images.get("base")!, 5096, 13).toString()).toBe("hello, device");
+  });
+
+  it("a read reaching past the device's end stops at the end, as a file read does", async () => {
+    const fake = await withImage();
+    await runCli(fake, ["-f", "base"]);
+    const read = await runCli(fake, ["read", "loop0", "--offset", "3MiB", "--length", "20MiB"]);
+    expect(read.code).toBe(0);
+    expect(read.bytes.length).toBe(MiB);
+    const ranges = fake.requests.filter((r) => r.headers.range).map((r) => r.headers.range);
+    expect(ranges[0]).toBe(`bytes=${3 * MiB}-${11 * MiB - 1}`);
   });
 
   it("sends only the listed ranges of a file with --ranges", async () => {
