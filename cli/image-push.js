@@ -71,29 +71,28 @@ export async function imagePush(ctx) {
 
 /** Finds the image to resume, or creates it sparse. */
 async function openRemoteImage(ctx, name, size) {
+  const chunkSize =
+    ctx.values["chunk-size"] === undefined
+      ? undefined
+      : parseSize(ctx.values["chunk-size"], "chunk size");
   const existing = await findImage(ctx.client, name);
-  if (existing) {
-    if (existing.size !== size) {
-      throw new CliError(
-        "EEXIST",
-        `image ${name} exists with size ${existing.size}, the file has ${size}; ` +
-          `remove it (loopfs image rm ${name}) or push under another name`,
-      );
-    }
-    if (ctx.values["chunk-size"] !== undefined) {
-      const wanted = parseSize(ctx.values["chunk-size"], "chunk size");
-      if (wanted !== existing.chunkSize) {
-        throw new CliError("EEXIST", `image ${name} exists with chunk size ${existing.chunkSize}`);
-      }
-    }
-    ctx.stderr.write(`resuming push to existing image ${name}\n`);
-    return { image: existing, created: false };
+  if (!existing) {
+    const request = chunkSize === undefined ? { name, size } : { name, size, chunkSize };
+    return { image: await createImage(ctx.client, request), created: true };
   }
-  const request = { name, size };
-  if (ctx.values["chunk-size"] !== undefined) {
-    request.chunkSize = parseSize(ctx.values["chunk-size"], "chunk size");
+
+  if (existing.size !== size) {
+    throw new CliError(
+      "EEXIST",
+      `image ${name} exists with size ${existing.size}, the file has ${size}; ` +
+        `remove it (loopfs image rm ${name}) or push under another name`,
+    );
   }
-  return { image: await createImage(ctx.client, request), created: true };
+  if (chunkSize !== undefined && chunkSize !== existing.chunkSize) {
+    throw new CliError("EEXIST", `image ${name} exists with chunk size ${existing.chunkSize}`);
+  }
+  ctx.stderr.write(`resuming push to existing image ${name}\n`);
+  return { image: existing, created: false };
 }
 
 async function upload(ctx, handle, image, created) {

@@ -147,10 +147,8 @@ export async function detach(ctx) {
 /** `loopfs --detach-all` */
 export async function detachAll(ctx) {
   const { loopdevices } = await getDevices(ctx);
-  return detachEach(
-    ctx,
-    loopdevices.filter((d) => d["back-file"]).map((d) => d.name),
-  );
+  const bound = loopdevices.filter((d) => d["back-file"]).map((d) => d.name);
+  return detachEach(ctx, bound);
 }
 
 /** @param {Context} ctx @returns {Promise<{ loopdevices: any[] }>} */

@@ -1,6 +1,7 @@
 /**
  * One run of the command line: picks the command, builds its context, runs it, and turns any
- * failure into one line on stderr and an exit code. Free of process globals so tests can call it.
+ * failure into one line on stderr and an exit code. Streams, environment and fetch can be passed
+ * in, so tests run it in-process.
  */
 
 import { checkCommandLine, parseCommandLine, resolveConfig } from "./args.js";

@@ -123,6 +123,23 @@ describe("image push", () => {
     expect(result.stderr).toMatch(/image disk\.img exists with size 5, the file has 10/);
   });
 
+  it("creates the image with the chunk size asked for, and refuses another one on resume", async () => {
+    const fake = createFakeServer();
+    const dir = await tempDir();
+    await writeFile(join(dir, "disk.img"), Buffer.alloc(MiB, 1));
+    await runCli(fake, ["image", "push", join(dir, "disk.img"), "--chunk-size", "4KiB"]);
+    expect(fake.images.get("disk.img")?.chunkSize).toBe(4096);
+    const again = await runCli(fake, [
+      "image",
+      "push",
+      join(dir, "disk.img"),
+      "--chunk-size",
+      "8K",
+    ]);
+    expect(again.code).toBe(4);
+    expect(again.stderr).toMatch(/image disk\.img exists with chunk size 4096/);
+  });
+
   it("exits 3 for a local file that does not exist", async () => {
     const result = await runCli(createFakeServer(), ["image", "push", "/nonexistent/disk.img"]);
     expect(result.code).toBe(3);
