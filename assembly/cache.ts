@@ -11,16 +11,9 @@ import {
   bucketMask,
   bucketsPtr,
   freeStackPtr,
-  MAX_STORED_ID,
   PAGE_BYTES,
-  PAGE_ENCODED_MAX,
-  PAGE_ENTRIES,
-  PAGE_HEADER_BYTES,
   PAGE_MARK_BYTES,
-  PAGE_SHA_OFFSET,
   pagesPtr,
-  PARENT_ID,
-  SHA_BYTES,
   slotCount,
   slotImagePtr,
   slotMarkEpochPtr,
@@ -30,11 +23,9 @@ import {
   slotPinPtr,
   slotStampPtr,
   slotStatePtr,
-  SPARSE_RECORD_BYTES,
-  transferPtr,
 } from "./layout";
 import { loadPage, raise } from "./env";
-import { firstNonZeroWord, isZeroRange } from "./zero";
+import { decodePage, validEncoding } from "./page-codec";
 
 export const RAISE_EAGAIN: i32 = 1;
 export const RAISE_CORRUPT_PAGE: i32 = 2;
@@ -43,9 +34,6 @@ export const RAISE_DUPLICATE_CHUNK: i32 = 3;
 export const SLOT_FREE: i32 = 0;
 export const SLOT_CLEAN: i32 = 1;
 export const SLOT_DIRTY: i32 = 2;
-
-const FORMAT_DENSE: u8 = 1;
-const FORMAT_SPARSE: u8 = 2;
 
 let freeTop: i32 = 0;
 let usedSlots: i32 = 0;
@@ -161,62 +149,6 @@ function chooseSlot(): i32 {
   return best;
 }
 
-function validEntry(id: u64, sha: usize): bool {
-  if (id == 0 || id == PARENT_ID) return isZeroRange(sha, SHA_BYTES);
-  return id <= MAX_STORED_ID;
-}
-
-/** Checks the encoded page of `len` bytes at transfer. */
-function validEncoding(len: i32): bool {
-  if (len < <i32>PAGE_HEADER_BYTES || len > <i32>PAGE_ENCODED_MAX) return false;
-  const format = load<u8>(transferPtr);
-  const body = transferPtr + PAGE_HEADER_BYTES;
-  if (format == FORMAT_DENSE) {
-    if (len != <i32>PAGE_ENCODED_MAX) return false;
-    for (let i: u32 = 0; i < PAGE_ENTRIES; i++) {
-      const id = load<u64>(body + ((<usize>i) << 3));
-      if (!validEntry(id, body + PAGE_SHA_OFFSET + <usize>i * SHA_BYTES)) return false;
-    }
-    return true;
-  }
-  if (format != FORMAT_SPARSE) return false;
-  const count = load<u32>(transferPtr, 4);
-  if (count > PAGE_ENTRIES || <u32>len != PAGE_HEADER_BYTES + count * SPARSE_RECORD_BYTES) {
-    return false;
-  }
-  let previous: i64 = -1;
-  for (let k: u32 = 0; k < count; k++) {
-    const rec = body + <usize>k * SPARSE_RECORD_BYTES;
-    const index = load<u32>(rec);
-    const id = load<u64>(rec, 4);
-    if (<i64>index <= previous || index >= PAGE_ENTRIES || id == 0) return false;
-    if (!validEntry(id, rec + 12)) return false;
-    previous = index;
-  }
-  return true;
-}
-
-function decodeInto(slot: i32, len: i32): void {
-  const page = slotPtr(slot);
-  if (len < 0) {
-    memory.fill(page, 0, PAGE_BYTES);
-    return;
-  }
-  const body = transferPtr + PAGE_HEADER_BYTES;
-  if (load<u8>(transferPtr) == FORMAT_DENSE) {
-    memory.copy(page, body, PAGE_BYTES);
-    return;
-  }
-  memory.fill(page, 0, PAGE_BYTES);
-  const count = load<u32>(transferPtr, 4);
-  for (let k: u32 = 0; k < count; k++) {
-    const rec = body + <usize>k * SPARSE_RECORD_BYTES;
-    const index = load<u32>(rec);
-    store<u64>(page + ((<usize>index) << 3), load<u64>(rec, 4));
-    memory.copy(page + PAGE_SHA_OFFSET + <usize>index * SHA_BYTES, rec + 12, SHA_BYTES);
-  }
-}
-
 /**
  * The slot holding (image, page), loading it through the page store on a miss. Raises EAGAIN
  * when every slot is dirty or pinned. `pin` keeps it resident until the operation ends.
@@ -242,7 +174,7 @@ export function pageSlot(image: u64, page: u64, pin: bool): i32 {
       usedSlots--;
     }
     slot = victim;
-    decodeInto(slot, len);
+    decodePage(slotPtr(slot), len);
     store<u64>(slotImagePtr + ((<usize>slot) << 3), image);
     store<u64>(slotPagePtr + ((<usize>slot) << 3), page);
     setSlotState(slot, SLOT_CLEAN);
@@ -268,44 +200,6 @@ export function markClean(slot: i32): void {
 export function nextDirtySlot(from: i32): i32 {
   for (let s = from; s < slotCount; s++) if (slotState(s) == SLOT_DIRTY) return s;
   return -1;
-}
-
-/**
- * Encodes a slot at transfer; returns the length, or 0 when the page is all holes.
- * Sparse when that is shorter: a page with few stored chunks costs a few hundred bytes.
- */
-export function encodeSlot(slot: i32): i32 {
-  const page = slotPtr(slot);
-  let count: u32 = 0;
-  let i = firstNonZeroWord(page, 0, PAGE_ENTRIES);
-  while (i < PAGE_ENTRIES) {
-    count++;
-    i = firstNonZeroWord(page, i + 1, PAGE_ENTRIES);
-  }
-  if (count == 0) return 0;
-
-  store<u64>(transferPtr, 0);
-  const body = transferPtr + PAGE_HEADER_BYTES;
-  const sparseLen = PAGE_HEADER_BYTES + count * SPARSE_RECORD_BYTES;
-  if (sparseLen >= PAGE_ENCODED_MAX) {
-    store<u8>(transferPtr, FORMAT_DENSE);
-    memory.copy(body, page, PAGE_BYTES);
-    return <i32>PAGE_ENCODED_MAX;
-  }
-
-  store<u8>(transferPtr, FORMAT_SPARSE);
-  store<u32>(transferPtr, count, 4);
-  let k: u32 = 0;
-  i = firstNonZeroWord(page, 0, PAGE_ENTRIES);
-  while (i < PAGE_ENTRIES) {
-    const rec = body + <usize>k * SPARSE_RECORD_BYTES;
-    store<u32>(rec, i);
-    store<u64>(rec, load<u64>(page + ((<usize>i) << 3)), 4);
-    memory.copy(rec + 12, page + PAGE_SHA_OFFSET + <usize>i * SHA_BYTES, SHA_BYTES);
-    k++;
-    i = firstNonZeroWord(page, i + 1, PAGE_ENTRIES);
-  }
-  return <i32>sparseLen;
 }
 
 /** Forgets every cached page of an image, dirty or not. */

@@ -3,7 +3,8 @@
  * exchanges bulk arguments and results through the io area (see layout.ts).
  */
 import { allocatorClear } from "./allocator";
-import { cacheReset, dropImage, slotImage, slotPage } from "./cache";
+import { cacheReset, dropImage, slotImage, slotPage, slotPtr } from "./cache";
+import { encodePage } from "./page-codec";
 import { ensureIo, ioBytes, ioPtr, layout, transferPtr } from "./layout";
 import { isZeroRange } from "./zero";
 
@@ -39,6 +40,11 @@ export function slotPageOf(slot: i32): f64 {
   return <f64>slotPage(slot);
 }
 
+/** Encodes a cached page at transfer for the page store; 0 when it is all holes. */
+export function encodeSlot(slot: i32): i32 {
+  return encodePage(slotPtr(slot));
+}
+
 export function dropPages(image: f64): void {
   dropImage(<u64>image);
 }
@@ -61,6 +67,6 @@ export {
   removeDevice,
   saveDevices,
 } from "./allocator";
-export { cachedPages, encodeSlot, markClean, nextDirtySlot } from "./cache";
+export { cachedPages, markClean, nextDirtySlot } from "./cache";
 export { compareAndSwap, getEntry } from "./maps";
 export { extentRuns, storedRange, translateRange, walkResume } from "./walks";

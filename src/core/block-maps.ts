@@ -19,7 +19,10 @@ import { extentsOf, storedChunksOf, translateRange, type Extent, type Segment } 
 import type { DeviceGeometry } from "./geometry";
 import type { CoreMemory } from "./wasm";
 
-/** null: the page was never stored, so all its entries are holes. */
+/**
+ * Where map pages live (the Durable Object's SQLite). load answers null for a page never stored
+ * (all holes). It runs synchronously inside a core call, so it must not call back into the core.
+ */
 export interface PageStore {
   load(imageId: number, page: number): Uint8Array | null;
 }

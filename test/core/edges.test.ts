@@ -98,3 +98,67 @@ describe("page cache bounds", () => {
     expect(outcome(() => newCore({ cacheBytes: PAGE_BYTES - 1 }))).toEqual({ errno: "EINVAL" });
   });
 });
+
+describe("stored map pages", () => {
+  function roundTrip(count: number) {
+    const rows = new Map<number, Uint8Array>();
+    const core = newCore({ cacheBytes: PAGE_BYTES });
+    const updates = Array.from({ length: count }, (_, i) => ({
+      chunkIndex: 1024 + i,
+      expectChunkId: 0,
+      entry: {
+        kind: "stored" as const,
+        chunkId: 2 ** 53 - 1 - i,
+        sha256: sha256.map((b) => b + i),
+      },
+    }));
+    core.maps.compareAndSwap(4, updates);
+    const [dirty] = core.maps.takeDirty();
+    rows.set(dirty.page, dirty.bytes!);
+
+    const restarted = newCore({ cacheBytes: PAGE_BYTES });
+    restarted.maps.setPageStore({ load: (_, page) => rows.get(page) ?? null });
+    for (const u of updates) expect(restarted.maps.get(4, u.chunkIndex)).toEqual(u.entry);
+    expect(restarted.maps.get(4, 1024 + count)).toEqual({ kind: "hole", chunkId: 0, sha256: null });
+    return dirty.bytes!.length;
+  }
+
+  it("stores pages with up to 930 entries sparse and fuller pages dense, and reads both back", () => {
+    expect(roundTrip(1)).toBe(8 + 44);
+    expect(roundTrip(930)).toBe(8 + 930 * 44);
+    expect(roundTrip(931)).toBe(8 + PAGE_BYTES);
+    expect(roundTrip(1024)).toBe(8 + PAGE_BYTES);
+  });
+
+  it("hands back an all-hole page as null so its row can be deleted", () => {
+    const core = newCore({ cacheBytes: PAGE_BYTES });
+    const entry = { kind: "stored" as const, chunkId: 3, sha256 };
+    core.maps.compareAndSwap(4, [{ chunkIndex: 5, expectChunkId: 0, entry }]);
+    core.maps.takeDirty();
+    const hole = { kind: "hole" as const, chunkId: 0, sha256: null };
+    core.maps.compareAndSwap(4, [{ chunkIndex: 5, expectChunkId: 3, entry: hole }]);
+    expect(core.maps.takeDirty()).toEqual([{ imageId: 4, page: 0, bytes: null }]);
+  });
+
+  it("refuses pages whose holes carry a digest or whose chunk ids pass 2^53-1", () => {
+    const dense = new Uint8Array(8 + PAGE_BYTES);
+    dense[0] = 1;
+    const core = newCore({ cacheBytes: PAGE_BYTES });
+    let page = dense;
+    core.maps.setPageStore({ load: () => page });
+    expect(core.maps.get(1, 0)).toEqual({ kind: "hole", chunkId: 0, sha256: null });
+
+    const holeWithDigest = dense.slice();
+    holeWithDigest[8 + 8192 + 5] = 1;
+    page = holeWithDigest;
+    expect(outcome(() => core.maps.get(2, 0))).toEqual({ errno: "EIO" });
+
+    const bigId = dense.slice();
+    new DataView(bigId.buffer).setBigUint64(8, 2n ** 53n, true);
+    page = bigId;
+    expect(outcome(() => core.maps.get(3, 0))).toEqual({ errno: "EIO" });
+    expect(outcome(() => core.maps.get(3, 0))).toEqual({ errno: "EIO" });
+    page = dense.subarray(0, 100);
+    expect(outcome(() => core.maps.get(5, 0))).toEqual({ errno: "EIO" });
+  });
+});
