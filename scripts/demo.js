@@ -101,8 +101,12 @@ async function connect(cleanups) {
   const operatorToken = process.env.LOOPFS_OPERATOR_TOKEN;
   if (await answers(url)) {
     console.log(`using the server at ${url}`);
-    const token = operatorToken ?? readOperatorToken();
+    if (operatorToken) return { url, operatorToken };
+    const token = readOperatorToken();
     if (!token) throw new Error("set LOOPFS_OPERATOR_TOKEN to the operator token of that server");
+    console.log(
+      "operator token from .dev.vars (set LOOPFS_OPERATOR_TOKEN if the server has another)",
+    );
     return { url, operatorToken: token };
   }
   console.log(`no server at ${url}: starting wrangler dev`);
