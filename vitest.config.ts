@@ -39,7 +39,9 @@ export default defineConfig({
           name: "e2e",
           environment: "node",
           include: ["test/e2e/**/*.test.ts"],
-          // Each file runs its own wrangler dev; one at a time, after the other projects.
+          // One wrangler dev shared by most files; files that need their own run one at a time,
+          // after the other projects.
+          globalSetup: ["test/e2e/shared-server.ts"],
           fileParallelism: false,
           sequence: { groupOrder: 1 },
           testTimeout: 120_000,

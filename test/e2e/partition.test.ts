@@ -8,14 +8,13 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { knownFiles, makeExt4, makeMbrDisk, MiB, sha256, workDir, type KnownFiles } from "./images";
-import { startDevServer, type DevServer } from "./server";
+import { sharedServer } from "./shared-server";
 import { createTenant, mustLoopfs, type Tenant } from "./tenant";
 import { missingTools, runTool } from "./tools";
 
 const skip = missingTools("mke2fs", "e2fsck", "debugfs", "sfdisk");
 
 describe.skipIf(skip)("a partition of an MBR disk through offset and sizelimit", () => {
-  let server: DevServer;
   let tenant: Tenant;
   let work: Awaited<ReturnType<typeof workDir>>;
   let files: KnownFiles;
@@ -27,13 +26,11 @@ describe.skipIf(skip)("a partition of an MBR disk through offset and sizelimit",
     files = knownFiles();
     filesystem = await makeExt4(work.dir, "part1.img", files);
     partition = await makeMbrDisk(work.dir, "disk.img", filesystem, 12 * MiB);
-    server = await startDevServer();
-    tenant = await createTenant(server);
+    tenant = await createTenant(sharedServer());
     await mustLoopfs(tenant.env, ["image", "push", partition.disk, "disk"]);
   });
 
   afterAll(async () => {
-    await server?.close();
     await work?.cleanup();
   });
 

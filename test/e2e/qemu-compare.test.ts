@@ -8,14 +8,13 @@ import { copyFile, open, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { knownFiles, makeExt4, MiB, workDir } from "./images";
-import { startDevServer, type DevServer } from "./server";
+import { sharedServer } from "./shared-server";
 import { createTenant, mustLoopfs, type Tenant } from "./tenant";
 import { missingTools, runTool } from "./tools";
 
 const skip = missingTools("mke2fs", "qemu-img");
 
 describe.skipIf(skip)("qemu-img reading a device over http", () => {
-  let server: DevServer;
   let tenant: Tenant;
   let work: Awaited<ReturnType<typeof workDir>>;
   let image: string;
@@ -24,14 +23,12 @@ describe.skipIf(skip)("qemu-img reading a device over http", () => {
   beforeAll(async () => {
     work = await workDir();
     image = await makeExt4(work.dir, "disk.img", knownFiles());
-    server = await startDevServer();
-    tenant = await createTenant(server);
+    tenant = await createTenant(sharedServer());
     await mustLoopfs(tenant.env, ["image", "push", image, "base"]);
     device = await mustLoopfs(tenant.env, ["--find", "--show", "--read-only", "base"]);
   });
 
   afterAll(async () => {
-    await server?.close();
     await work?.cleanup();
   });
 

@@ -8,6 +8,7 @@
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { rmSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,10 +24,15 @@ const OUTPUT_TAIL = 8_000;
 
 const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
 
-/** Process groups still running; `exit` kills what a failed teardown left behind. */
+/**
+ * Process groups still running and state directories not yet removed. When the test process
+ * exits without a teardown (a failed hook, Ctrl-C), `exit` kills and removes what is left.
+ */
 const liveGroups = new Set<number>();
+const liveStateDirs = new Set<string>();
 process.once("exit", () => {
   for (const group of liveGroups) killGroup(group, "SIGKILL");
+  for (const dir of liveStateDirs) rmSync(dir, { recursive: true, force: true });
 });
 
 export interface DevServer {
@@ -45,7 +51,7 @@ export interface DevServer {
   output(): string;
 }
 
-function killGroup(group: number, signal: NodeJS.Signals): boolean {
+function killGroup(group: number, signal: NodeJS.Signals | 0): boolean {
   try {
     process.kill(-group, signal);
     return true;
@@ -67,6 +73,7 @@ async function waitForGroupGone(group: number, ms: number): Promise<boolean> {
 export async function startDevServer(): Promise<DevServer> {
   ensureBuild();
   const persistTo = await mkdtemp(join(tmpdir(), "loopfs-e2e-state-"));
+  liveStateDirs.add(persistTo);
   const port: number = await findFreePort();
   const url = `http://127.0.0.1:${port}`;
   const operatorToken = randomBytes(24).toString("hex");
@@ -137,8 +144,14 @@ export async function startDevServer(): Promise<DevServer> {
   const close = async () => {
     await stop();
     await rm(persistTo, { recursive: true, force: true });
+    liveStateDirs.delete(persistTo);
   };
 
-  await start();
+  try {
+    await start();
+  } catch (err) {
+    await close();
+    throw err;
+  }
   return { url, operatorToken, persistTo, stop, start, close, output: () => output };
 }

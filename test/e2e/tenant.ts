@@ -75,7 +75,10 @@ export interface Tenant {
 }
 
 /** Mounts a new tenant with `loopfs tenant create`; its token comes back on stdout. */
-export async function createTenant(server: DevServer, prefix = "e2e"): Promise<Tenant> {
+export async function createTenant(
+  server: Pick<DevServer, "url" | "operatorToken">,
+  prefix = "e2e",
+): Promise<Tenant> {
   const name = `${prefix}-${randomBytes(4).toString("hex")}`;
   const operatorEnv = { LOOPFS_URL: server.url, LOOPFS_OPERATOR_TOKEN: server.operatorToken };
   const token = await mustLoopfs(operatorEnv, ["tenant", "create", name, "--max", "8"]);

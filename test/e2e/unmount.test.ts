@@ -1,6 +1,7 @@
 /**
- * Umount while devices are still bound: `loopfs tenant rm` detaches them and removes every
- * chunk of that tenant from R2, as the R2 state on disk shows, and nothing of another tenant.
+ * Umount while devices are still bound: the operator's DELETE of the tenant detaches them and
+ * removes every chunk of that tenant from R2, as the R2 state on disk shows, and nothing of
+ * another tenant.
  */
 
 import { randomBytes } from "node:crypto";
@@ -8,12 +9,12 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MiB, sha256, workDir } from "./images";
-import { startDevServer, type DevServer } from "./server";
+import { sharedServer, type ServerAddress } from "./shared-server";
 import { storedBlobFiles, storedChunkKeys } from "./stored-chunks";
 import { createTenant, mustLoopfs, type Tenant } from "./tenant";
 
 describe("unmounting a tenant with devices bound", () => {
-  let server: DevServer;
+  let server: ServerAddress;
   let gone: Tenant;
   let kept: Tenant;
   let work: Awaited<ReturnType<typeof workDir>>;
@@ -25,7 +26,7 @@ describe("unmounting a tenant with devices bound", () => {
     const bytes = Buffer.alloc(2 * MiB);
     randomBytes(MiB + 5000).copy(bytes, 300_000);
     await writeFile(image, bytes);
-    server = await startDevServer();
+    server = sharedServer();
     gone = await createTenant(server, "gone");
     kept = await createTenant(server, "kept");
     for (const tenant of [gone, kept]) {
@@ -34,7 +35,6 @@ describe("unmounting a tenant with devices bound", () => {
   });
 
   afterAll(async () => {
-    await server?.close();
     await work?.cleanup();
   });
 
@@ -48,13 +48,15 @@ describe("unmounting a tenant with devices bound", () => {
     expect(usage).toMatchObject({ devices: 2, boundDevices: 2, images: 1 });
     expect(usage.storedBytes).toBeGreaterThan(0);
 
-    const before = await storedChunkKeys(server.persistTo);
+    // The server is shared: look only at the keys of these two tenants.
+    const ofBoth = (keys: string[]) =>
+      keys.filter((key) => key.startsWith(`${gone.name}/`) || key.startsWith(`${kept.name}/`));
+    const before = ofBoth(await storedChunkKeys(server.persistTo));
     const goneKeys = before.filter((key) => key.startsWith(`${gone.name}/`));
     const keptKeys = before.filter((key) => key.startsWith(`${kept.name}/`));
     expect(goneKeys.length).toBeGreaterThan(0);
     expect(keptKeys.length).toBeGreaterThan(0);
     const blobsBefore = await storedBlobFiles(server.persistTo);
-    expect(blobsBefore).toBe(before.length);
 
     const unmount = await fetch(`${server.url}/v1/tenants/${gone.name}`, {
       method: "DELETE",
@@ -63,10 +65,12 @@ describe("unmounting a tenant with devices bound", () => {
     expect(unmount.status).toBe(200);
     expect(await unmount.json()).toEqual({ tenant: gone.name, deletedChunks: goneKeys.length });
 
-    const after = await storedChunkKeys(server.persistTo);
-    expect(after.filter((key) => key.startsWith(`${gone.name}/`))).toEqual([]);
+    const after = ofBoth(await storedChunkKeys(server.persistTo));
     expect(after).toEqual(keptKeys);
-    await expect.poll(() => storedBlobFiles(server.persistTo)).toBe(keptKeys.length);
+    // The bytes leave the disk too (garbage of other tenants may go at the same time).
+    await expect
+      .poll(() => storedBlobFiles(server.persistTo))
+      .toBeLessThanOrEqual(blobsBefore - goneKeys.length);
   });
 
   it("refuses the old token afterwards, and a new mount of the name starts empty", async () => {

@@ -16,7 +16,7 @@ import {
   workDir,
   type KnownFiles,
 } from "./images";
-import { startDevServer, type DevServer } from "./server";
+import { sharedServer } from "./shared-server";
 import { createTenant, mustLoopfs, type Tenant } from "./tenant";
 import { missingTools, mustRun, runTool } from "./tools";
 
@@ -26,7 +26,6 @@ const ADDED = "a new file, written by debugfs and sent block by block\n";
 const OVERWRITTEN = "known.txt after the edit: different length, different bytes\n".repeat(90);
 
 describe.skipIf(skip)("writing only the changed blocks of an ext4 image", () => {
-  let server: DevServer;
   let tenant: Tenant;
   let work: Awaited<ReturnType<typeof workDir>>;
   let files: KnownFiles;
@@ -37,14 +36,12 @@ describe.skipIf(skip)("writing only the changed blocks of an ext4 image", () => 
     work = await workDir();
     files = knownFiles();
     image = await makeExt4(work.dir, "disk.img", files);
-    server = await startDevServer();
-    tenant = await createTenant(server);
+    tenant = await createTenant(sharedServer());
     await mustLoopfs(tenant.env, ["image", "push", image, "base"]);
     device = await mustLoopfs(tenant.env, ["--find", "--show", "base"]);
   });
 
   afterAll(async () => {
-    await server?.close();
     await work?.cleanup();
   });
 
