@@ -95,10 +95,12 @@ export class Devices {
   ): { number: number; created: boolean } {
     const allocator = this.ctx.core.allocator;
     const max = this.ctx.metaNumber("max");
+    // A device whose lease ran out is unbound, even if the alarm has not cleared it yet. Swept
+    // before the transaction: a refusal below must not roll back SQL under the Wasm allocator.
+    this.sweepExpiredLeases();
     return this.ctx.transaction(() => {
       let answer: { number: number; created: boolean };
       if (op === "get-free") {
-        this.sweepExpiredLeases();
         answer = allocator.getFree(max);
       } else if (number === undefined) {
         throw new LoopError("EINVAL", `"${op}" needs a "number"`);

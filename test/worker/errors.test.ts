@@ -30,12 +30,19 @@ async function snapshot(t: Tenant) {
   return { usage, devices, images };
 }
 
+/**
+ * One instance serves every test here: each asserts that its refusals changed nothing, so the
+ * instance is the same for the next.
+ */
+let fixture: { t: Tenant; dev: string } | null = null;
 async function setUp() {
+  if (fixture) return fixture;
   const t = await mountTenant(4);
   await putImage(t, "disk", pattern(8192));
   const dev = await attach(t, "disk", { offset: 512 });
   await t.call("/loop-control", { method: "POST", json: { op: "add", number: 2 } });
-  return { t, dev };
+  fixture = { t, dev };
+  return fixture;
 }
 
 const U53_OVER = "9007199254740992";
