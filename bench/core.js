@@ -64,16 +64,29 @@ function compare(name, calls, contenders) {
 const results = [];
 
 // Zero detection: the worst case, an all-zero chunk, is scanned to the end by every version.
-for (const size of [64 * KiB, MiB]) {
+for (const size of [4 * KiB, 64 * KiB, MiB]) {
   const core = Core.instantiate(coreModule);
   const buf = new Uint8Array(size);
-  const calls = size === MiB ? 200 : 3000;
+  const calls = Math.max(200, (64 * MiB) / size / 4);
   results.push(
     compare(`isZero ${size / KiB} KiB`, calls, {
       wasm: () => core.isZero(buf),
       "js bytes": () => isZeroBytes(buf),
       "js u32": () => isZeroWords32(buf),
       "js u64": () => isZeroWords64(buf),
+    }),
+  );
+}
+
+// Data chunks are rarely zero: a 1 MiB chunk with its first non-zero byte at 100 and at 300 KiB.
+for (const mark of [100, 300 * KiB]) {
+  const core = Core.instantiate(coreModule);
+  const buf = new Uint8Array(MiB);
+  buf[mark] = 1;
+  results.push(
+    compare(`isZero 1 MiB, byte ${mark < KiB ? mark : `${mark / KiB} KiB`} set`, 2000, {
+      wasm: () => core.isZero(buf),
+      "js u32": () => isZeroWords32(buf),
     }),
   );
 }

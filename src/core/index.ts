@@ -18,8 +18,12 @@ export { deviceSize } from "./geometry";
 export { PAGE_ENTRIES, ENTRY_BYTES, MAX_DEVICE_NUMBER } from "./limits";
 export { DeviceAllocator, BlockMaps };
 
-/** Zero tests copy into Wasm memory this much at a time, so a non-zero start exits early. */
-const ZERO_WINDOW_BYTES = 64 * 1024;
+/**
+ * Zero tests copy into Wasm memory a window at a time, starting small and doubling, so data
+ * that is not zero near its start (most chunks written) costs a small copy, not a whole chunk.
+ */
+const ZERO_FIRST_WINDOW = 1024;
+const ZERO_MAX_WINDOW = 64 * 1024;
 
 export interface CoreOptions {
   /** Bound on the map page cache; default 16 MiB. */
@@ -56,8 +60,9 @@ export class Core {
   /** True when every byte is zero (such a chunk is a hole and is never stored). */
   isZero(bytes: Uint8Array): boolean {
     const io = this.memory.ioPtr;
-    for (let at = 0; at < bytes.length; at += ZERO_WINDOW_BYTES) {
-      const window = bytes.subarray(at, at + ZERO_WINDOW_BYTES);
+    let size = ZERO_FIRST_WINDOW;
+    for (let at = 0; at < bytes.length; at += size, size = Math.min(size * 2, ZERO_MAX_WINDOW)) {
+      const window = bytes.subarray(at, at + size);
       this.memory.u8.set(window, io);
       if (!this.memory.exports.isZero(io, window.length)) return false;
     }
