@@ -1,0 +1,42 @@
+/**
+ * How big a bench run is. The full run keeps under about ten minutes on a 2-core machine;
+ * BENCH_QUICK=1 shrinks every workload for a smoke run of a minute or two.
+ */
+
+import { GiB, MiB } from "./stats.js";
+
+/** Chunk sizes the read and write workloads are repeated for, unless BENCH_CHUNK_SIZES says. */
+const CHUNK_SIZES = [64 * 1024, 256 * 1024, 1024 * 1024];
+
+export function benchPlan(env = process.env) {
+  const quick = env.BENCH_QUICK === "1";
+  const chunkSizes = env.BENCH_CHUNK_SIZES
+    ? env.BENCH_CHUNK_SIZES.split(",").map((s) => Number(s.trim()))
+    : CHUNK_SIZES;
+  for (const size of chunkSizes) {
+    if (!Number.isInteger(size) || size <= 0) throw new Error(`bad BENCH_CHUNK_SIZES: ${size}`);
+  }
+  return {
+    quick,
+    chunkSizes,
+    read: {
+      size: quick ? 32 * MiB : 256 * MiB,
+      passes: quick ? 1 : 3,
+      randomCount: quick ? 200 : 2000,
+      requestSizes: [1 * MiB, 8 * MiB],
+    },
+    write: {
+      size: quick ? 16 * MiB : 64 * MiB,
+      passes: quick ? 1 : 3,
+      randomCount: quick ? 200 : 2000,
+    },
+    ingest: { size: quick ? 128 * MiB : 1 * GiB },
+    control: { count: quick ? 20 : 100 },
+    scale: {
+      imageSizes: [1 * GiB, 64 * GiB, 1024 * GiB],
+      deviceCounts: quick ? [1, 8, 64] : [1, 64, 1024],
+      chunksWritten: 8,
+      reads: quick ? 100 : 400,
+    },
+  };
+}
