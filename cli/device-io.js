@@ -3,13 +3,13 @@
  * Content-Range, in order) and `discard`.
  */
 
-import { open, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { parseDeviceName } from "./args.js";
 import { CliError, usageError } from "./errors.js";
 import { getStatus } from "./losetup.js";
 import { createProgress } from "./progress.js";
 import { parseSize } from "./sizes.js";
-import { IN_FLIGHT, PIECE_MAX, byteRange, pieces, readAt } from "./transfer.js";
+import { IN_FLIGHT, PIECE_MAX, byteRange, openLocal, pieces, readAt } from "./transfer.js";
 
 /** @typedef {import("./losetup.js").Context} Context */
 
@@ -125,9 +125,7 @@ export async function write(ctx) {
     return 0;
   }
 
-  const handle = await open(file, "r").catch((err) => {
-    throw new CliError(err.code === "ENOENT" ? "ENOENT" : "EIO", `${file}: ${err.message}`);
-  });
+  const handle = await openLocal(file, "r");
   try {
     const ranges =
       ctx.values.ranges === undefined

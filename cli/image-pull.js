@@ -7,7 +7,7 @@
  * local hash matches are not fetched again, and local data where the image has holes is zeroed.
  */
 
-import { open, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { CliError } from "./errors.js";
 import { findImage, imageExtents, isHoleExtent, storedChunks } from "./images.js";
 import { createProgress } from "./progress.js";
@@ -15,8 +15,10 @@ import { formatBytes } from "./sizes.js";
 import {
   IN_FLIGHT,
   byteRange,
-  chunkDigests,
+  chunkRuns,
   isZero,
+  matchesStored,
+  openLocal,
   pieceSizeFor,
   pieces,
   readAt,
@@ -34,7 +36,7 @@ export async function imagePull(ctx) {
 
   const existing = await stat(file).catch(() => null);
   const resume = existing !== null && existing.isFile() && existing.size === image.size;
-  const handle = await open(file, resume ? "r+" : "w");
+  const handle = await openLocal(file, resume ? "r+" : "w");
   try {
     if (resume) ctx.stderr.write(`resuming pull into ${file}\n`);
     else await handle.truncate(image.size);
@@ -116,18 +118,12 @@ async function download(ctx, handle, image, extents, resume) {
  */
 function runsToFetch(local, offset, length, chunkSize, stored) {
   if (!local) return [{ offset, length }];
-  const runs = [];
-  for (let start = 0; start < length; start += chunkSize) {
-    const chunk = local.subarray(start, start + chunkSize);
-    const remote = stored.get((offset + start) / chunkSize);
-    const same =
-      remote === undefined ? isZero(chunk) : chunkDigests(chunk, chunkSize).includes(remote);
-    if (same) continue;
-    const last = runs[runs.length - 1];
-    if (last && last.offset + last.length === offset + start) last.length += chunk.length;
-    else runs.push({ offset: offset + start, length: chunk.length });
-  }
-  return runs;
+  const firstChunk = offset / chunkSize;
+  const differs = (chunk, nth) => !matchesStored(chunk, chunkSize, stored.get(firstChunk + nth));
+  return chunkRuns(local, chunkSize, differs).map(({ start, end }) => ({
+    offset: offset + start,
+    length: end - start,
+  }));
 }
 
 /** Refuses bytes that do not match the chunk hashes listed for them. */
@@ -138,10 +134,7 @@ function verify(name, bytes, run, chunkSize, stored) {
   for (let start = 0; start < bytes.length; start += chunkSize) {
     const index = (run.offset + start) / chunkSize;
     const chunk = bytes.subarray(start, start + chunkSize);
-    const remote = stored.get(index);
-    const ok =
-      remote === undefined ? isZero(chunk) : chunkDigests(chunk, chunkSize).includes(remote);
-    if (!ok) {
+    if (!matchesStored(chunk, chunkSize, stored.get(index))) {
       throw new CliError(
         "EIO",
         `image ${name}: chunk ${index} does not match its SHA-256 (changed during the pull?)`,
@@ -153,10 +146,7 @@ function verify(name, bytes, run, chunkSize, stored) {
 /** Zeroes the chunks of a local range that are not zero already (resume over a hole). */
 async function zeroLocal(handle, offset, length, chunkSize) {
   const local = await readAt(handle, offset, length);
-  for (let start = 0; start < local.length; start += chunkSize) {
-    const chunk = local.subarray(start, start + chunkSize);
-    if (!isZero(chunk)) {
-      await handle.write(Buffer.alloc(chunk.length), 0, chunk.length, offset + start);
-    }
+  for (const { start, end } of chunkRuns(local, chunkSize, (chunk) => !isZero(chunk))) {
+    await handle.write(Buffer.alloc(end - start), 0, end - start, offset + start);
   }
 }

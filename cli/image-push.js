@@ -9,7 +9,6 @@
  * a slightly changed image cheap.
  */
 
-import { open } from "node:fs/promises";
 import { basename } from "node:path";
 import { CliError } from "./errors.js";
 import { createImage, findImage, storedChunks } from "./images.js";
@@ -18,8 +17,9 @@ import { formatBytes, parseSize } from "./sizes.js";
 import {
   IN_FLIGHT,
   byteRange,
-  chunkDigests,
-  isZero,
+  chunkRuns,
+  matchesStored,
+  openLocal,
   pieceSizeFor,
   pieces,
   readAt,
@@ -38,28 +38,18 @@ import {
  * @returns {{ start: number, end: number }[]}
  */
 export function chunksToSend(bytes, firstChunk, chunkSize, stored) {
-  const runs = [];
-  for (let start = 0, index = firstChunk; start < bytes.length; start += chunkSize, index++) {
-    const chunk = bytes.subarray(start, start + chunkSize);
-    const remote = stored.get(index);
-    const same = isZero(chunk)
-      ? remote === undefined
-      : remote !== undefined && chunkDigests(chunk, chunkSize).includes(remote);
-    if (same) continue;
-    const last = runs[runs.length - 1];
-    if (last && last.end === start) last.end = start + chunk.length;
-    else runs.push({ start, end: start + chunk.length });
-  }
-  return runs;
+  return chunkRuns(
+    bytes,
+    chunkSize,
+    (chunk, nth) => !matchesStored(chunk, chunkSize, stored.get(firstChunk + nth)),
+  );
 }
 
 /** @param {Context} ctx */
 export async function imagePush(ctx) {
   const [file, nameOperand] = ctx.operands;
   const name = nameOperand ?? basename(file);
-  const handle = await open(file, "r").catch((err) => {
-    throw new CliError(err.code === "ENOENT" ? "ENOENT" : "EIO", `${file}: ${err.message}`);
-  });
+  const handle = await openLocal(file, "r");
   try {
     const size = (await handle.stat()).size;
     const { image, created } = await openRemoteImage(ctx, name, size);

@@ -4,6 +4,8 @@
  */
 
 import { createHash } from "node:crypto";
+import { open } from "node:fs/promises";
+import { CliError } from "./errors.js";
 
 /**
  * Largest body one request carries. Well under the 100 MB request cap of the smallest Workers
@@ -57,6 +59,51 @@ export function chunkDigests(chunk, chunkSize) {
     digests.push(sha256Hex(padded));
   }
   return digests;
+}
+
+/**
+ * True when a local chunk holds what the server stores for it: the listed SHA-256, or zeros
+ * where the server lists nothing (a hole).
+ * @param {Buffer} chunk
+ * @param {number} chunkSize
+ * @param {string | undefined} digest
+ */
+export function matchesStored(chunk, chunkSize, digest) {
+  if (digest === undefined) return isZero(chunk);
+  return chunkDigests(chunk, chunkSize).includes(digest);
+}
+
+/**
+ * Byte runs `[start, end)` of `bytes` made of the chunks `select` picks, neighbours joined so
+ * each run goes in one request.
+ * @param {Buffer} bytes
+ * @param {number} chunkSize
+ * @param {(chunk: Buffer, nth: number) => boolean} select  `nth` counts chunks from 0
+ * @returns {{ start: number, end: number }[]}
+ */
+export function chunkRuns(bytes, chunkSize, select) {
+  const runs = [];
+  for (let start = 0, nth = 0; start < bytes.length; start += chunkSize, nth++) {
+    const chunk = bytes.subarray(start, start + chunkSize);
+    if (!select(chunk, nth)) continue;
+    const last = runs[runs.length - 1];
+    if (last && last.end === start) last.end = start + chunk.length;
+    else runs.push({ start, end: start + chunk.length });
+  }
+  return runs;
+}
+
+/**
+ * Opens a local file, naming it in the error a user sees.
+ * @param {string} file
+ * @param {string} flags
+ */
+export async function openLocal(file, flags) {
+  try {
+    return await open(file, flags);
+  } catch (err) {
+    throw new CliError(err.code === "ENOENT" ? "ENOENT" : "EIO", `${file}: ${err.message}`);
+  }
 }
 
 /**
