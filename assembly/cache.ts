@@ -3,7 +3,9 @@
  *
  * A slot is free, clean (same bytes as the page store) or dirty (changed since the last
  * takeDirty). Dirty slots are never evicted: the caller flushes them at the end of each commit.
- * Clean slots go least-recently-used first. A compare-and-swap pins the pages it has checked
+ * Clean slots go least-recently-used first, from a list that holds exactly the clean slots.
+ * A page the store never held is cached as a flag, not as 40 KiB of zeros, until it is written:
+ * a walk over a huge sparse image then costs no memory traffic per page. A compare-and-swap pins the pages it has checked
  * until it has applied its updates, so a later miss in the same batch cannot evict them.
  * Slots are found by (image, page) through a chained hash table.
  */
@@ -11,6 +13,7 @@ import {
   bucketMask,
   bucketsPtr,
   freeStackPtr,
+  holesPagePtr,
   PAGE_BYTES,
   PAGE_MARK_BYTES,
   pagesPtr,
@@ -21,7 +24,9 @@ import {
   slotNextPtr,
   slotPagePtr,
   slotPinPtr,
-  slotStampPtr,
+  slotHolesPtr,
+  slotNewerPtr,
+  slotOlderPtr,
   slotStatePtr,
 } from "./layout";
 import { loadPage, raise } from "./env";
@@ -37,7 +42,8 @@ export const SLOT_DIRTY: i32 = 2;
 
 let freeTop: i32 = 0;
 let usedSlots: i32 = 0;
-let tick: u64 = 0;
+let lruOldest: i32 = -1;
+let lruNewest: i32 = -1;
 let pinEpoch: u32 = 1;
 
 export function slotPtr(slot: i32): usize {
@@ -62,6 +68,49 @@ function setNext(slot: i32, next: i32): void {
   store<i32>(slotNextPtr + ((<usize>slot) << 2), next);
 }
 
+function olderOf(slot: i32): i32 {
+  return load<i32>(slotOlderPtr + ((<usize>slot) << 2));
+}
+function newerOf(slot: i32): i32 {
+  return load<i32>(slotNewerPtr + ((<usize>slot) << 2));
+}
+function setOlder(slot: i32, older: i32): void {
+  store<i32>(slotOlderPtr + ((<usize>slot) << 2), older);
+}
+function setNewer(slot: i32, newer: i32): void {
+  store<i32>(slotNewerPtr + ((<usize>slot) << 2), newer);
+}
+
+function lruRemove(slot: i32): void {
+  const older = olderOf(slot);
+  const newer = newerOf(slot);
+  if (older >= 0) setNewer(older, newer);
+  else lruOldest = newer;
+  if (newer >= 0) setOlder(newer, older);
+  else lruNewest = older;
+}
+
+function lruAppend(slot: i32): void {
+  setOlder(slot, lruNewest);
+  setNewer(slot, -1);
+  if (lruNewest >= 0) setNewer(lruNewest, slot);
+  else lruOldest = slot;
+  lruNewest = slot;
+}
+
+function slotAllHoles(slot: i32): bool {
+  return load<i32>(slotHolesPtr + ((<usize>slot) << 2)) != 0;
+}
+
+/** The page bytes to read for a slot (the shared holes page if it was never stored). */
+export function readablePage(slot: i32): usize {
+  return slotAllHoles(slot) ? holesPagePtr : slotPtr(slot);
+}
+
+function setAllHoles(slot: i32, holes: bool): void {
+  store<i32>(slotHolesPtr + ((<usize>slot) << 2), holes ? 1 : 0);
+}
+
 function bucketOf(image: u64, page: u64): usize {
   let h = (image * 0x9e3779b97f4a7c15) ^ (page * 0xc2b2ae3d27d4eb4f);
   h ^= h >> 29;
@@ -77,6 +126,8 @@ export function cacheReset(): void {
   memory.fill(bucketsPtr, 0xff, (<usize>bucketMask + 1) << 2);
   freeTop = slotCount;
   usedSlots = 0;
+  lruOldest = -1;
+  lruNewest = -1;
 }
 
 export function cachedPages(): i32 {
@@ -125,6 +176,7 @@ function unlink(slot: i32): void {
 
 /** Frees a slot whatever its state (drop of an image, eviction). */
 export function releaseSlot(slot: i32): void {
+  if (slotState(slot) == SLOT_CLEAN) lruRemove(slot);
   unlink(slot);
   setSlotState(slot, SLOT_FREE);
   store<i32>(freeStackPtr + ((<usize>freeTop) << 2), slot);
@@ -135,18 +187,9 @@ export function releaseSlot(slot: i32): void {
 /** A free slot, else the least recently used clean unpinned slot, else -1. Changes nothing. */
 function chooseSlot(): i32 {
   if (freeTop > 0) return load<i32>(freeStackPtr + ((<usize>(freeTop - 1)) << 2));
-  let best = -1;
-  let bestStamp: u64 = U64.MAX_VALUE;
-  for (let s = 0; s < slotCount; s++) {
-    if (slotState(s) != SLOT_CLEAN) continue;
-    if (load<u32>(slotPinPtr + ((<usize>s) << 2)) == pinEpoch) continue;
-    const stamp = load<u64>(slotStampPtr + ((<usize>s) << 3));
-    if (stamp < bestStamp) {
-      bestStamp = stamp;
-      best = s;
-    }
-  }
-  return best;
+  let s = lruOldest;
+  while (s >= 0 && load<u32>(slotPinPtr + ((<usize>s) << 2)) == pinEpoch) s = newerOf(s);
+  return s;
 }
 
 /**
@@ -170,11 +213,13 @@ export function pageSlot(image: u64, page: u64, pin: bool): i32 {
     if (slotState(victim) == SLOT_FREE) {
       freeTop--;
     } else {
+      lruRemove(victim);
       unlink(victim);
       usedSlots--;
     }
     slot = victim;
-    decodePage(slotPtr(slot), len);
+    if (len >= 0) decodePage(slotPtr(slot), len);
+    setAllHoles(slot, len < 0);
     store<u64>(slotImagePtr + ((<usize>slot) << 3), image);
     store<u64>(slotPagePtr + ((<usize>slot) << 3), page);
     setSlotState(slot, SLOT_CLEAN);
@@ -182,18 +227,34 @@ export function pageSlot(image: u64, page: u64, pin: bool): i32 {
     setNext(slot, load<i32>(head));
     store<i32>(head, slot);
     usedSlots++;
+    lruAppend(slot);
+  } else if (slotState(slot) == SLOT_CLEAN) {
+    lruRemove(slot);
+    lruAppend(slot);
   }
-  store<u64>(slotStampPtr + ((<usize>slot) << 3), ++tick);
   if (pin) store<u32>(slotPinPtr + ((<usize>slot) << 2), pinEpoch);
   return slot;
 }
 
-export function markDirty(slot: i32): void {
-  setSlotState(slot, SLOT_DIRTY);
+/** Makes a cached page writable: fills a never-stored page with holes and marks it dirty. */
+export function writableSlot(slot: i32): usize {
+  const page = slotPtr(slot);
+  if (slotAllHoles(slot)) {
+    memory.fill(page, 0, PAGE_BYTES);
+    setAllHoles(slot, false);
+  }
+  if (slotState(slot) == SLOT_CLEAN) {
+    lruRemove(slot);
+    setSlotState(slot, SLOT_DIRTY);
+  }
+  return page;
 }
 
+/** After takeDirty has handed the page to the store. */
 export function markClean(slot: i32): void {
+  if (slotState(slot) != SLOT_DIRTY) return;
   setSlotState(slot, SLOT_CLEAN);
+  lruAppend(slot);
 }
 
 /** First dirty slot at or after `from`, or -1. */

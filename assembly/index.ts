@@ -3,7 +3,7 @@
  * exchanges bulk arguments and results through the io area (see layout.ts).
  */
 import { allocatorClear } from "./allocator";
-import { cacheReset, dropImage, slotImage, slotPage, slotPtr } from "./cache";
+import { cacheReset, dropImage, readablePage, slotImage, slotPage } from "./cache";
 import { encodePage } from "./page-codec";
 import { ensureIo, ioBytes, ioPtr, layout, transferPtr } from "./layout";
 import { isZeroRange } from "./zero";
@@ -42,7 +42,7 @@ export function slotPageOf(slot: i32): f64 {
 
 /** Encodes a cached page at transfer for the page store; 0 when it is all holes. */
 export function encodeSlot(slot: i32): i32 {
-  return encodePage(slotPtr(slot));
+  return encodePage(readablePage(slot));
 }
 
 export function dropPages(image: f64): void {

@@ -4,9 +4,11 @@
  *
  *   __heap_base
  *   ├─ allocator   exists bitset, bound bitset (2^20 bits each), two summary bitsets
- *   ├─ slot table  per cache slot: image, page, stamp, pin, state, chain link, batch marks;
+ *   ├─ slot table  per cache slot: image, page, LRU links, pin, state, holes flag, chain link,
+ *   │              batch marks;
  *   │              hash buckets
  *   ├─ transfer    one encoded map page on its way in or out (PAGE_ENCODED_MAX bytes)
+ *   ├─ holes page  PAGE_BYTES of zeros, read in place of pages the store never held
  *   ├─ pages       the cache slots, PAGE_BYTES each
  *   └─ io          arguments and results of one call; grows with memory at the end
  */
@@ -48,7 +50,11 @@ export let slotCount: i32 = 0;
 export let bucketMask: u32 = 0;
 export let slotImagePtr: usize = 0;
 export let slotPagePtr: usize = 0;
-export let slotStampPtr: usize = 0;
+/** Clean slots form a least-recently-used list through these two links (-1 ends it). */
+export let slotOlderPtr: usize = 0;
+export let slotNewerPtr: usize = 0;
+/** 1 while a slot holds a page never stored and not yet written: its bytes are not filled. */
+export let slotHolesPtr: usize = 0;
 export let slotPinPtr: usize = 0;
 export let slotStatePtr: usize = 0;
 export let slotNextPtr: usize = 0;
@@ -59,6 +65,8 @@ export let slotMarkEpochPtr: usize = 0;
 export let bucketsPtr: usize = 0;
 
 export let transferPtr: usize = 0;
+/** A page of holes that is never written: what a never-stored page reads as. */
+export let holesPagePtr: usize = 0;
 export let pagesPtr: usize = 0;
 export let ioPtr: usize = 0;
 export let ioBytes: usize = 0;
@@ -94,8 +102,12 @@ export function layout(slots: i32): bool {
   at = align(at + <usize>slots * 8);
   slotPagePtr = at;
   at = align(at + <usize>slots * 8);
-  slotStampPtr = at;
-  at = align(at + <usize>slots * 8);
+  slotOlderPtr = at;
+  at = align(at + <usize>slots * 4);
+  slotNewerPtr = at;
+  at = align(at + <usize>slots * 4);
+  slotHolesPtr = at;
+  at = align(at + <usize>slots * 4);
   slotPinPtr = at;
   at = align(at + <usize>slots * 4);
   slotStatePtr = at;
@@ -113,6 +125,8 @@ export function layout(slots: i32): bool {
 
   transferPtr = at;
   at = align(at + PAGE_ENCODED_MAX);
+  holesPagePtr = at;
+  at = align(at + PAGE_BYTES);
   pagesPtr = at;
   at = align(at + <usize>slots * PAGE_BYTES);
   ioPtr = at;

@@ -5,11 +5,11 @@
  */
 import {
   beginOperation,
-  markDirty,
   markEntry,
   pageSlot,
   RAISE_DUPLICATE_CHUNK,
-  slotPtr,
+  readablePage,
+  writableSlot,
 } from "./cache";
 import { raise } from "./env";
 import { ioPtr, PAGE_ENTRIES, PAGE_SHA_OFFSET, PAGE_SHIFT, PARENT_ID, SHA_BYTES } from "./layout";
@@ -36,7 +36,7 @@ function shaPtr(page: usize, index: u32): usize {
 export function getEntry(imageF: f64, chunkF: f64): u32 {
   beginOperation();
   const chunk = <u64>chunkF;
-  const page = slotPtr(pageSlot(<u64>imageF, chunk >> PAGE_SHIFT, false));
+  const page = readablePage(pageSlot(<u64>imageF, chunk >> PAGE_SHIFT, false));
   const index = <u32>(chunk & ENTRY_MASK);
   const id = load<u64>(idPtr(page, index));
   const kind = kindOf(id);
@@ -74,7 +74,7 @@ export function compareAndSwap(imageF: f64, count: u32): i32 {
     }
     const expect = load<f64>(rec, 8);
     if (expect < 0) continue;
-    const id = load<u64>(idPtr(slotPtr(slot), index));
+    const id = load<u64>(idPtr(readablePage(slot), index));
     const current: u64 = id == PARENT_ID ? 0 : id;
     if (current != <u64>expect) {
       store<f64>(conflicts + ((<usize>k) << 3), <f64>chunk);
@@ -86,8 +86,7 @@ export function compareAndSwap(imageF: f64, count: u32): i32 {
   for (let i: u32 = 0; i < count; i++) {
     const rec = ioPtr + <usize>i * CAS_RECORD_BYTES;
     const chunk = <u64>load<f64>(rec);
-    const slot = pageSlot(image, chunk >> PAGE_SHIFT, true);
-    const page = slotPtr(slot);
+    const page = writableSlot(pageSlot(image, chunk >> PAGE_SHIFT, true));
     const index = <u32>(chunk & ENTRY_MASK);
 
     const kind = <u32>load<f64>(rec, 16);
@@ -114,7 +113,6 @@ export function compareAndSwap(imageF: f64, count: u32): i32 {
     store<f64>(rec, -1, 8);
     store<f64>(rec, <f64>oldKind, 16);
     store<f64>(rec, oldKind == KIND_STORED ? <f64>oldId : 0, 24);
-    markDirty(slot);
   }
   return <i32>count;
 }

@@ -61,12 +61,8 @@ export function validEncoding(len: i32): bool {
   return true;
 }
 
-/** Fills the page at `page` from the checked encoding at transfer; len -1: all holes. */
+/** Fills the page at `page` from the checked encoding of `len` bytes at transfer. */
 export function decodePage(page: usize, len: i32): void {
-  if (len < 0) {
-    memory.fill(page, 0, PAGE_BYTES);
-    return;
-  }
   const body = transferPtr + PAGE_HEADER_BYTES;
   if (load<u8>(transferPtr) == FORMAT_DENSE) {
     memory.copy(page, body, PAGE_BYTES);

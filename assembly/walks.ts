@@ -2,7 +2,7 @@
  * Walks over a byte range of an image, page by page, so a range of any size needs one cached
  * page at a time. Runs of holes are found with a v128 scan of the page's chunk ids.
  */
-import { beginOperation, pageSlot, slotPtr } from "./cache";
+import { beginOperation, pageSlot, readablePage } from "./cache";
 import { ioPtr, PAGE_ENTRIES, PAGE_SHIFT, PARENT_ID } from "./layout";
 import { KIND_HOLE, KIND_PARENT, KIND_STORED } from "./maps";
 import { firstNonZeroWord } from "./zero";
@@ -46,7 +46,7 @@ export function translateRange(
   while (pos < end) {
     const chunk = pos >> shift;
     const pageNo = chunk >> PAGE_SHIFT;
-    const page = slotPtr(pageSlot(image, pageNo, false));
+    const page = readablePage(pageSlot(image, pageNo, false));
     const index = <u32>(chunk & ENTRY_MASK);
     const id = load<u64>(page + ((<usize>index) << 3));
 
@@ -114,7 +114,7 @@ export function extentRuns(imageF: f64, shift: u32, startF: f64, endF: f64, capa
   while (pos < end) {
     const chunk = pos >> shift;
     const pageNo = chunk >> PAGE_SHIFT;
-    const page = slotPtr(pageSlot(image, pageNo, false));
+    const page = readablePage(pageSlot(image, pageNo, false));
     const index = <u32>(chunk & ENTRY_MASK);
     const id = load<u64>(page + ((<usize>index) << 3));
 
@@ -159,7 +159,7 @@ export function storedRange(imageF: f64, fromF: f64, toF: f64, capacity: u32): u
 
   while (chunk < to) {
     const pageNo = chunk >> PAGE_SHIFT;
-    const page = slotPtr(pageSlot(image, pageNo, false));
+    const page = readablePage(pageSlot(image, pageNo, false));
     const first = pageNo << PAGE_SHIFT;
     let pageEnd = first + PAGE_ENTRIES;
     if (pageEnd > to) pageEnd = to;

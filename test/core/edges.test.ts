@@ -162,3 +162,33 @@ describe("stored map pages", () => {
     expect(outcome(() => core.maps.get(5, 0))).toEqual({ errno: "EIO" });
   });
 });
+
+describe("page cache eviction", () => {
+  it("evicts the least recently used clean page and never a dirty one", () => {
+    const loads: number[] = [];
+    const core = newCore({ cacheBytes: 2 * PAGE_BYTES });
+    core.maps.setPageStore({
+      load: (_, page) => {
+        loads.push(page);
+        return null;
+      },
+    });
+    const touch = (page: number) => core.maps.get(1, page * 1024);
+    touch(0);
+    touch(1);
+    touch(0);
+    touch(2); // evicts page 1, the least recently used
+    touch(0);
+    expect(loads).toEqual([0, 1, 2]);
+    touch(1); // evicts page 2
+    expect(loads).toEqual([0, 1, 2, 1]);
+
+    const entry = { kind: "stored" as const, chunkId: 8, sha256 };
+    core.maps.compareAndSwap(1, [{ chunkIndex: 1024, expectChunkId: 0, entry }]);
+    touch(3); // page 1 is dirty: page 0 goes although it is newer
+    touch(4);
+    expect(loads).toEqual([0, 1, 2, 1, 3, 4]);
+    expect(core.maps.get(1, 1024)).toEqual(entry);
+    expect(loads).toEqual([0, 1, 2, 1, 3, 4]);
+  });
+});
