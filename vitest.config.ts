@@ -20,6 +20,8 @@ export default defineConfig({
         test: {
           name: "worker",
           include: ["test/worker/**/*.test.ts"],
+          // Builds the sfdisk images the partscan tests read; workerd cannot run programs.
+          globalSetup: ["test/fixtures/partition-images.setup.ts"],
           // The Worker logs one JSON line per request; tests show them only when asked to.
           onConsoleLog: (log) => (process.env.LOOPFS_TEST_LOGS ? undefined : !log.startsWith("{")),
         },

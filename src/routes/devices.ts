@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import { LoopError } from "../errors";
 import { checkU53, readBody } from "../http/body";
 import { parseImage } from "../http/names";
+import { scanPartitions } from "../store/partition-scan";
 import { writeRange } from "../store/write";
 import { DEFAULT_LEASE_SECONDS } from "../tenant/devices";
 import type { DeviceStatus, Target } from "../tenant/types";
@@ -95,6 +96,7 @@ devices.put("/:dev/backing", async (c) => {
     partscan: body.partscan ?? false,
     blockSize: body.blockSize ?? 512,
   });
+  if (status.partscan) return c.json(await scanPartitions({ env: c.env, stub, caller, status }));
   return c.json(status);
 });
 
@@ -132,7 +134,9 @@ devices.patch("/:dev/status", async (c) => {
   });
   const { capacity, ...rest } = body;
   const patch = { ...rest, ...(capacity ? { capacity: "refresh" as const } : {}) };
-  return c.json(await stub.setStatus(caller, number, patch));
+  const status = await stub.setStatus(caller, number, patch);
+  if (status.partscan) return c.json(await scanPartitions({ env: c.env, stub, caller, status }));
+  return c.json(status);
 });
 
 devices.delete("/:dev", async (c) => {
