@@ -16,6 +16,10 @@ export interface ContextOptions {
   uploadTimeoutSeconds: number;
 }
 
+/** Values of the `mounted` meta key; absent or 0 means not mounted. */
+export const MOUNTED = 1;
+const UNMOUNTING = 2;
+
 /** SQLite takes blobs as ArrayBuffers; the core hands out views on its memory. */
 export function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
   return bytes.slice().buffer as ArrayBuffer;
@@ -76,7 +80,21 @@ export class InstanceContext {
   }
 
   get mounted(): boolean {
-    return this.meta("mounted") === 1;
+    return this.meta("mounted") === MOUNTED;
+  }
+
+  /** True while an unmount removes the instance's data; a mount must wait until it is done. */
+  get unmounting(): boolean {
+    return this.meta("mounted") === UNMOUNTING;
+  }
+
+  /**
+   * Starts an unmount: tenant tokens stop working at once. An unmount that failed half way may
+   * be run again, so an instance already unmounting counts as there.
+   */
+  beginUnmount(): void {
+    if (!this.mounted && !this.unmounting) this.requireMounted();
+    this.setMeta("mounted", UNMOUNTING);
   }
 
   requireMounted(): void {

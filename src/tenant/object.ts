@@ -123,6 +123,9 @@ export class TenantObject extends DurableObject<Env> {
       const token = newToken();
       const tokenHash = await hashToken(token);
       if (this.instance.mounted) throw new LoopError("EEXIST", `tenant ${tenant} is mounted`);
+      if (this.instance.unmounting) {
+        throw new LoopError("EBUSY", `tenant ${tenant} is being unmounted`);
+      }
       this.instance.transaction(() => {
         this.instance.setMeta("tenant", tenant);
         this.instance.setMeta("max", max);
@@ -143,14 +146,18 @@ export class TenantObject extends DurableObject<Env> {
 
   /** Umount with devices still bound: detach them all, then remove every byte of the tenant. */
   unmount() {
-    return this.call({ kind: "operator" }, async () => {
+    return this.call(null, async () => {
+      this.instance.beginUnmount();
       const tenant = String(this.instance.meta("tenant"));
+      const mountId = this.instance.meta("mount_id");
       this.devices.detachAll();
-      this.instance.setMeta("mounted", 0);
       const deleted = await this.collector.deletePrefix(`${tenant}/`);
-      await this.ctx.storage.deleteAlarm();
-      await this.ctx.storage.deleteAll();
-      this.open();
+      // Another unmount may have finished, and a new mount begun, while R2 was answering.
+      if (this.instance.unmounting && this.instance.meta("mount_id") === mountId) {
+        await this.ctx.storage.deleteAlarm();
+        await this.ctx.storage.deleteAll();
+        this.open();
+      }
       return { tenant, deletedChunks: deleted };
     });
   }

@@ -205,3 +205,28 @@ describe("unmount", () => {
     expect(((await res.json()) as { errno: string }).errno).toBe("ENOENT");
   });
 });
+
+describe("unmount racing a mount", () => {
+  it("never answers 201 to a mount that the unmount in progress then erases", async () => {
+    const t = await mountTenant();
+    await putImage(t, "disk", pattern(64 * 4096, 8));
+    const unmount = api(`/${t.name}`, OPERATOR, { method: "DELETE" });
+    const mounts = Array.from({ length: 20 }, async (_, i) => {
+      await new Promise((resolve) => setTimeout(resolve, i * 5));
+      return api(`/${t.name}`, OPERATOR, { method: "PUT", json: { max: 3 } });
+    });
+    expect((await unmount).status).toBe(200);
+    const answers = await Promise.all(mounts);
+    const granted = answers.filter((res) => res.status === 201);
+    expect(granted.length).toBeLessThanOrEqual(1);
+    for (const res of answers.filter((r) => r.status !== 201)) {
+      expect(res.status).toBe(409);
+    }
+    if (granted.length) {
+      const { token } = (await granted[0].json()) as { token: string };
+      const seen = await api(`/${t.name}`, token);
+      expect(seen.status).toBe(200);
+      expect(await seen.json()).toMatchObject({ max: 3, images: 0 });
+    }
+  }, 20_000);
+});
