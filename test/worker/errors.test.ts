@@ -102,6 +102,23 @@ describe("bodies", () => {
   });
 });
 
+describe("operator bodies", () => {
+  it("refuses a mount with a bad max, and mounts nothing", async () => {
+    const name = `err${Date.now().toString(36)}`;
+    for (const [body, errno] of [
+      ['{"max":1048577}', "EINVAL"],
+      ['{"max":-1}', "EINVAL"],
+      ['{"max":"8"}', "EINVAL"],
+      [`{"max":${U53_OVER}}`, "EOVERFLOW"],
+      ['{"max":8,"owner":"x"}', "EINVAL"],
+      [`{"pad":"${"x".repeat(70_000)}"}`, "EINVAL"],
+    ]) {
+      await expectProblem(await api(`/${name}`, OPERATOR, { method: "PUT", body }), errno, 400);
+    }
+    await expectProblem(await api(`/${name}`, OPERATOR), "ENOENT", 404);
+  });
+});
+
 describe("device names", () => {
   for (const name of ["loop", "loop-1", "loop01", "loop99999999", "loop1048576", "LOOP1", "sda"]) {
     it(`refuses the device name "${name}" with EINVAL on every route`, async () => {

@@ -1,6 +1,6 @@
 /** loop-control: get-free, add and remove, inside the instance's max. */
 import { describe, expect, it } from "vitest";
-import { attach, mountTenant, pattern, putImage, type Tenant } from "./helpers";
+import { api, attach, mountTenant, OPERATOR, pattern, putImage, type Tenant } from "./helpers";
 
 async function control(t: Tenant, json: Record<string, unknown>) {
   const res = await t.call("/loop-control", { method: "POST", json });
@@ -55,6 +55,17 @@ describe("get-free", () => {
     expect(full.status).toBe(507);
     expect(full.body.errno).toBe("ENOSPC");
     expect(await deviceCount(t)).toBe(2);
+  });
+
+  it("still hands out an existing unbound device after a remount below the count", async () => {
+    const t = await mountTenant(4);
+    for (const number of [0, 1, 2]) await control(t, { op: "add", number });
+    await api(`/${t.name}`, OPERATOR, { method: "PATCH", json: { max: 1 } });
+    expect(await control(t, { op: "get-free" })).toEqual({
+      status: 200,
+      body: { device: "loop0", number: 0 },
+    });
+    expect(await deviceCount(t)).toBe(3);
   });
 
   it("refuses a number with EINVAL", async () => {
