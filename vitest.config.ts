@@ -12,7 +12,7 @@ export default defineConfig({
               bindings: {
                 OPERATOR_TOKEN: "test-operator-token",
                 LOOPFS_GC_GRACE_SECONDS: "0",
-                LOOPFS_UPLOAD_TIMEOUT_SECONDS: "0",
+                LOOPFS_UPLOAD_TIMEOUT_SECONDS: "60",
               },
             },
           }),

@@ -160,10 +160,14 @@ export class DataPath {
     return this.images.commit(image, updates, reservations, discarded);
   }
 
-  /** A writer that failed gives back its chunk ids; whatever it stored is deleted at once. */
+  /**
+   * A writer that failed gives back its chunk ids; whatever it stored is deleted at once. Ids of
+   * a reservation no longer pending are left alone: either its commit went through (the answer
+   * was lost on the way back) and the map references them, or a sweep already collected them.
+   */
   abandon(reservations: Reservation[], uploaded: number[]): void {
     this.ctx.transaction(() => {
-      this.images.queueGarbage(uploaded, 0);
+      this.images.queueGarbage(this.images.stillReserved(reservations, uploaded), 0);
       for (const r of reservations)
         this.ctx.sql.exec("DELETE FROM pending WHERE first = ?", r.first);
     });
@@ -196,7 +200,13 @@ export class DataPath {
     reservations: Reservation[],
     discarded: number[],
   ) {
-    const upload = this.images.byId(imageId);
+    const upload = this.images.byIdOrNull(imageId);
+    if (!upload) {
+      throw new LoopError(
+        "EAGAIN",
+        `the upload took longer than the upload timeout (${this.ctx.options.uploadTimeoutSeconds} s) and was collected; try again`,
+      );
+    }
     if (upload.state !== "uploading") throw new LoopError("EINVAL", "not an upload in progress");
     return this.ctx.transaction(() => {
       this.ctx.sql.exec("UPDATE images SET size = ? WHERE id = ?", size, imageId);

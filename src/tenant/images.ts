@@ -66,9 +66,14 @@ export class Images {
   }
 
   byId(id: number): ImageRow {
+    const row = this.byIdOrNull(id);
+    if (!row) throw new LoopError("ENOENT", "the image was removed during the write");
+    return row;
+  }
+
+  byIdOrNull(id: number): ImageRow | null {
     const rows = this.ctx.sql.exec<ImageRow>("SELECT * FROM images WHERE id = ?", id).toArray();
-    if (!rows.length) throw new LoopError("ENOENT", "the image was removed during the write");
-    return rows[0];
+    return rows.length ? rows[0] : null;
   }
 
   all(): ImageRow[] {
@@ -196,6 +201,31 @@ export class Images {
   }
 
   /**
+   * Refuses a commit whose chunk ids were collected: a writer that outlived the upload timeout
+   * had its reservation swept as orphans, so its chunk objects may already be deleted, and a map
+   * that referenced them would lose acknowledged data.
+   */
+  checkReserved(reservations: Reservation[]): void {
+    for (const r of reservations) {
+      const rows = this.ctx.sql.exec("SELECT 1 FROM pending WHERE first = ?", r.first).toArray();
+      if (!rows.length) {
+        throw new LoopError(
+          "EAGAIN",
+          `the write took longer than the upload timeout (${this.ctx.options.uploadTimeoutSeconds} s) and its chunks were collected; try again`,
+        );
+      }
+    }
+  }
+
+  /** Of the chunk ids a writer gives back, those whose reservation is still pending. */
+  stillReserved(reservations: Reservation[], chunkIds: number[]): number[] {
+    const live = reservations.filter(
+      (r) => this.ctx.sql.exec("SELECT 1 FROM pending WHERE first = ?", r.first).toArray().length,
+    );
+    return chunkIds.filter((id) => live.some((r) => id >= r.first && id < r.first + r.count));
+  }
+
+  /**
    * Writes updates into the map and storage in one transaction. Replaced chunks wait out the
    * grace period before deletion, since a reader may have resolved them a moment ago.
    */
@@ -206,6 +236,7 @@ export class Images {
     discarded: number[],
   ): number {
     const maps = this.ctx.core.maps;
+    this.checkReserved(reservations);
     const grace = this.ctx.options.gcGraceSeconds * 1000;
     try {
       return this.ctx.transaction(() => {
