@@ -98,6 +98,14 @@ export function report(results) {
   out.push(`loopfs bench: ${m.nproc} cores, ${m.model}, ${m.memoryGiB} GiB, node ${m.node}`);
   out.push(`command: ${results.command}; load before ${m.loadBefore}, after ${m.loadAfter}`);
   out.push(`default chunk size ${kib(results.defaultChunkSize)}; floor: ${results.servers.floor}`);
+  out.push(`measured: ${results.worker.source}`);
+  const { read, write, sweep } = results.plan;
+  out.push(
+    `reads: ${read.size / 2 ** 20} MiB image, ${read.randomCount} random 4K; writes: ` +
+      `${write.size / 2 ** 20} MiB, ${write.randomCount} random 4K; other chunk sizes: ` +
+      `${sweep.readSize / 2 ** 20} MiB / ${sweep.randomReads} and ${sweep.writeSize / 2 ** 20} MiB / ` +
+      `${sweep.randomWrites}`,
+  );
   out.push("");
 
   const systems = Object.keys(results.reads.random4k);

@@ -119,12 +119,16 @@ async function measureAll(plan, work, stops, tails, servers) {
   };
   const loopfsSystems = [];
   for (const chunkSize of plan.chunkSizes) {
-    await tenant.uploadFile(`seq-${chunkSize}`, imageFile, plan.read.size, chunkSize);
+    const swept = chunkSize === defaultChunkSize ? {} : sweptSizes(plan);
+    const readSize = swept.readSize ?? plan.read.size;
+    const writeSize = swept.writeSize ?? plan.write.size;
+    await tenant.uploadFile(`seq-${chunkSize}`, imageFile, readSize, chunkSize);
     const device = await tenant.attachFree(`seq-${chunkSize}`);
-    await tenant.createImage(`wr-${chunkSize}`, plan.write.size, chunkSize);
+    await tenant.createImage(`wr-${chunkSize}`, writeSize, chunkSize);
     const writeDevice = await tenant.attachFree(`wr-${chunkSize}`);
     const writePath = tenant.path("devices", writeDevice);
     loopfsSystems.push({
+      ...swept,
       name: `loopfs@${chunkSize / 1024}K`,
       chunkSize,
       client: loopfsClient,
@@ -132,7 +136,7 @@ async function measureAll(plan, work, stops, tails, servers) {
       headers: tenant.auth,
       meter: loopfsServer.meter,
       pid: loopfsServer.workerdPid,
-      writeAt: (offset, bytes) => tenant.writeAt(writePath, offset, bytes, plan.write.size),
+      writeAt: (offset, bytes) => tenant.writeAt(writePath, offset, bytes, writeSize),
     });
   }
   const readers = [floor, ...(fileServer ? [fileServer] : []), ...loopfsSystems];
@@ -189,8 +193,18 @@ async function measureAll(plan, work, stops, tails, servers) {
   log(`figures written to ${RESULTS}`);
 }
 
+/** The smaller read and write sizes of a chunk size other than the default. */
+function sweptSizes(plan) {
+  return {
+    readSize: plan.sweep.readSize,
+    randomReads: plan.sweep.randomReads,
+    writeSize: plan.sweep.writeSize,
+    randomWrites: plan.sweep.randomWrites,
+  };
+}
+
 function commandLine() {
-  const env = ["BENCH_QUICK", "BENCH_CHUNK_SIZES", "BENCH_REF"]
+  const env = ["BENCH_QUICK", "BENCH_CHUNK_SIZES", "BENCH_REF", "BENCH_INGEST_MIB"]
     .filter((name) => process.env[name] !== undefined)
     .map((name) => `${name}=${process.env[name]}`);
   return [...env, "npm run bench"].join(" ");

@@ -1,6 +1,6 @@
 /**
  * The platform floor: `GET /objects/{key}` with one `Range: bytes=a-b` is one ranged R2 read
- * streamed straight back; `PUT /objects/{key}` is one R2 put of the body. No metadata, no
+ * streamed straight back (with `?piece=N`, one ranged read per N bytes, for profiling); `PUT /objects/{key}` is one R2 put of the body. No metadata, no
  * Durable Object, no copying. loopfs is measured against this. Logs one JSON line per request
  * in the same shape as loopfs's, so the bench counts R2 operations the same way for both.
  */
@@ -17,6 +17,8 @@ async function read(request, env, key, r2) {
   const range = match
     ? { offset: Number(match[1]), length: Number(match[2]) - Number(match[1]) + 1 }
     : undefined;
+  const piece = Number(new URL(request.url).searchParams.get("piece") ?? 0);
+  if (piece && range) return readInPieces(env, key, range, piece, r2);
   r2.reads++;
   const object = await env.BUCKET.get(key, range ? { range } : {});
   if (!object) return new Response("no such object\n", { status: 404 });
@@ -30,6 +32,47 @@ async function read(request, env, key, r2) {
       "Content-Length": String(range.length),
       "Content-Range": `bytes ${range.offset}-${last}/${object.size}`,
     },
+  });
+}
+
+/** Pieces read ahead of the one being sent, as loopfs's read stream does. */
+const AHEAD = 4;
+
+/**
+ * The same range as one ranged get per `piece` bytes, each read whole into memory, AHEAD in
+ * flight: loopfs's R2 access pattern without its Durable Object. Tells what R2 itself costs per
+ * chunk, apart from what loopfs adds.
+ */
+function readInPieces(env, key, range, piece, r2) {
+  const end = range.offset + range.length;
+  let next = range.offset;
+  const ahead = [];
+  const fetchNext = () => {
+    if (next >= end) return;
+    const length = Math.min(piece, end - next);
+    r2.reads++;
+    const bytes = env.BUCKET.get(key, { range: { offset: next, length } }).then(
+      async (o) => new Uint8Array(await o.arrayBuffer()),
+    );
+    bytes.catch(() => {});
+    ahead.push(bytes);
+    next += length;
+  };
+  for (let i = 0; i < AHEAD; i++) fetchNext();
+  const body = new ReadableStream(
+    {
+      async pull(controller) {
+        const head = ahead.shift();
+        if (!head) return controller.close();
+        fetchNext();
+        controller.enqueue(await head);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return new Response(body.pipeThrough(new FixedLengthStream(range.length)), {
+    status: 206,
+    headers: { "Content-Length": String(range.length) },
   });
 }
 

@@ -7,6 +7,7 @@ import { MiB } from "./stats.js";
 /** Bytes per partial PUT when filling an image, as the CLI's push sends them. */
 export const FILL_PIECE = 8 * MiB;
 const FILL_IN_FLIGHT = 4;
+const FILL_TRIES = 3;
 
 /**
  * Mounts `tenant` as the operator and answers a handle that speaks for it with its token.
@@ -78,7 +79,15 @@ export function tenantHandle(client, tenant, token) {
           const length = Math.min(FILL_PIECE, size - i * FILL_PIECE);
           const bytes = Buffer.alloc(length);
           await handle.read(bytes, 0, length, i * FILL_PIECE);
-          await this.writeAt(path("images", name), i * FILL_PIECE, bytes, size);
+          // Setup, not a measurement: a write cut off by a workerd restart is sent again.
+          for (let attempt = 1; ; attempt++) {
+            try {
+              await this.writeAt(path("images", name), i * FILL_PIECE, bytes, size);
+              break;
+            } catch (err) {
+              if (attempt >= FILL_TRIES) throw err;
+            }
+          }
         });
       } finally {
         await handle.close();

@@ -12,15 +12,16 @@ const digest = (bytes) => createHash("sha256").update(bytes).digest("hex");
 export async function checkSameBytes(systems, file, size) {
   const handle = await open(file, "r");
   try {
-    const probes = [
-      { offset: 0, length: Math.min(size, 1 << 20) },
-      { offset: size - 5000, length: 5000 },
-      ...randomOffsets(3, 4, size, 4096).map((offset) => ({ offset, length: 4096 })),
-    ];
-    for (const { offset, length } of probes) {
-      const expected = Buffer.alloc(length);
-      await handle.read(expected, 0, length, offset);
-      for (const system of systems) {
+    for (const system of systems) {
+      const own = system.readSize ?? size;
+      const probes = [
+        { offset: 0, length: Math.min(own, 1 << 20) },
+        { offset: own - 5000, length: 5000 },
+        ...randomOffsets(3, 4, own, 4096).map((offset) => ({ offset, length: 4096 })),
+      ];
+      for (const { offset, length } of probes) {
+        const expected = Buffer.alloc(length);
+        await handle.read(expected, 0, length, offset);
         const answer = await system.client.send("GET", system.path, {
           headers: { ...system.headers, range: `bytes=${offset}-${offset + length - 1}` },
           keep: true,

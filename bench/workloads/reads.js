@@ -56,7 +56,8 @@ export async function runReads(systems, plan, log) {
     const passes = new Map(systems.map((s) => [s.name, []]));
     for (let pass = 0; pass < plan.passes; pass++) {
       for (const system of systems) {
-        const result = await measured(system, () => sequentialRead(system, plan.size, requestSize));
+        const size = system.readSize ?? plan.size;
+        const result = await measured(system, () => sequentialRead(system, size, requestSize));
         passes.get(system.name).push(result);
         log(`seq read ${requestSize / MiB} MiB ${system.name}: ${result.mibps.toFixed(1)} MiB/s`);
       }
@@ -66,9 +67,10 @@ export async function runReads(systems, plan, log) {
     );
   }
 
-  const offsets = randomOffsets(42, plan.randomCount, plan.size, 4096);
   const random = {};
   for (const system of systems) {
+    const size = system.readSize ?? plan.size;
+    const offsets = randomOffsets(42, system.randomReads ?? plan.randomCount, size, 4096);
     await randomReads(system, offsets.slice(0, 20));
     const result = await measured(system, () => randomReads(system, offsets));
     random[system.name] = combine([result], ["p50", "p99", "rps"]);

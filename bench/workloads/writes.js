@@ -46,7 +46,10 @@ export async function runWrites(systems, plan, log) {
   const passes = new Map(systems.map((s) => [s.name, []]));
   for (let pass = 0; pass < plan.passes; pass++) {
     for (const system of systems) {
-      const result = await measured(system, () => sequentialWrite(system, source));
+      const size = system.writeSize ?? plan.size;
+      const result = await measured(system, () =>
+        sequentialWrite(system, source.subarray(0, size)),
+      );
       passes.get(system.name).push(result);
       log(`seq write ${system.name}: ${result.mibps.toFixed(1)} MiB/s`);
     }
@@ -55,9 +58,10 @@ export async function runWrites(systems, plan, log) {
     [...passes].map(([name, list]) => [name, combine(list, ["mibps"])]),
   );
 
-  const offsets = randomOffsets(7, plan.randomCount, plan.size, 4096);
   const random = {};
   for (const system of systems) {
+    const size = system.writeSize ?? plan.size;
+    const offsets = randomOffsets(7, system.randomWrites ?? plan.randomCount, size, 4096);
     const result = await measured(system, () => randomWrites(system, source, offsets));
     random[system.name] = combine([result], ["p50", "p99", "wps"]);
     log(
