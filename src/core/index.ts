@@ -19,10 +19,10 @@ export { PAGE_ENTRIES, ENTRY_BYTES, MAX_DEVICE_NUMBER } from "./limits";
 export { DeviceAllocator, BlockMaps };
 
 /**
- * Zero tests copy into Wasm memory a window at a time, starting small and doubling, so data
+ * Zero tests copy into Wasm memory a window at a time, from one 4 KiB block doubling, so data
  * that is not zero near its start (most chunks written) costs a small copy, not a whole chunk.
  */
-const ZERO_FIRST_WINDOW = 1024;
+const ZERO_FIRST_WINDOW = 4096;
 const ZERO_MAX_WINDOW = 64 * 1024;
 
 export interface CoreOptions {
