@@ -173,6 +173,16 @@ export function parseDeviceName(text) {
 }
 
 /**
+ * Accepts a device or one of its partitions (`loop3p1`, after --partscan), for reads and writes.
+ * @param {string} text
+ */
+export function parseDeviceOrPartition(text) {
+  const match = /^(?:\/dev\/)?loop(\d+)(?:p([1-9]\d*))?$/.exec(text);
+  if (!match) throw usageError(`'${text}' is not a loop device name (expected loopN or loopNpM)`);
+  return `loop${Number(match[1])}${match[2] ? `p${match[2]}` : ""}`;
+}
+
+/**
  * Accepts `3` or `loop3` and answers 3.
  * @param {string} text
  */

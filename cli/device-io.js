@@ -4,9 +4,8 @@
  */
 
 import { readFile } from "node:fs/promises";
-import { parseDeviceName } from "./args.js";
+import { parseDeviceOrPartition } from "./args.js";
 import { CliError, usageError } from "./errors.js";
-import { getStatus } from "./losetup.js";
 import { createProgress } from "./progress.js";
 import { parseSize } from "./sizes.js";
 import { IN_FLIGHT, PIECE_MAX, byteRange, openLocal, pieces, readAt } from "./transfer.js";
@@ -28,16 +27,13 @@ export function writeOut(stream, bytes) {
 /** `loopfs read loopN [--offset N] [--length N]`: the device's bytes on stdout. */
 export async function read(ctx) {
   if (ctx.stdout.isTTY) throw usageError("read writes raw bytes; redirect stdout to a file");
-  const device = parseDeviceName(ctx.operands[0]);
+  const device = parseDeviceOrPartition(ctx.operands[0]);
   const offset = ctx.values.offset === undefined ? 0 : parseSize(ctx.values.offset, "offset");
-  let length;
-  if (ctx.values.length !== undefined) {
-    length = parseSize(ctx.values.length, "length");
-  } else {
-    const status = await getStatus(ctx, device);
-    if (!status.image) throw new CliError("ENXIO", `${device}: not bound to an image`);
-    length = Math.max(0, status.size - offset);
-  }
+  // As a read of a file: whatever lies past the device's end is simply not there (exit 0).
+  const size = await deviceSize(ctx, device);
+  const wanted =
+    ctx.values.length === undefined ? Infinity : parseSize(ctx.values.length, "length");
+  const length = Math.max(0, Math.min(wanted, size - offset));
 
   const path = ctx.client.tenantPath("devices", device);
   const fetchPiece = async (piece) => {
@@ -65,11 +61,22 @@ export async function read(ctx) {
   while (queue.length > 0) {
     const bytes = await queue.shift();
     await writeOut(ctx.stdout, bytes);
-    // A short piece is the device's end, as a read past the end of a file stops there.
-    if (bytes.length < PIECE_MAX && queue.length > 0) break;
     fetchNext();
   }
   return 0;
+}
+
+/**
+ * The size of a device or partition in bytes, from HEAD (its Content-Length); ENXIO if unbound.
+ * @param {object} ctx
+ * @param {string} device
+ */
+async function deviceSize(ctx, device) {
+  const { response } = await ctx.client.callWithResponse(
+    "HEAD",
+    ctx.client.tenantPath("devices", device),
+  );
+  return Number(response.headers.get("content-length"));
 }
 
 /**
@@ -99,7 +106,7 @@ export function parseRanges(text) {
  * FILE `-` is stdin (without --ranges).
  */
 export async function write(ctx) {
-  const device = parseDeviceName(ctx.operands[0]);
+  const device = parseDeviceOrPartition(ctx.operands[0]);
   const file = ctx.operands[1];
   const base = ctx.values.offset === undefined ? 0 : parseSize(ctx.values.offset, "offset");
   const path = ctx.client.tenantPath("devices", device);
@@ -182,7 +189,7 @@ async function* readPieces(stream) {
 
 /** `loopfs discard loopN [--offset N] --length N` */
 export async function discard(ctx) {
-  const device = parseDeviceName(ctx.operands[0]);
+  const device = parseDeviceOrPartition(ctx.operands[0]);
   if (ctx.values.length === undefined) throw usageError("discard needs --length");
   const offset = ctx.values.offset === undefined ? 0 : parseSize(ctx.values.offset, "offset");
   const length = parseSize(ctx.values.length, "length");
