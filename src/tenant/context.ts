@@ -30,13 +30,21 @@ export class InstanceContext {
   readonly core: Core;
   readonly options: ContextOptions;
   private readonly storage: DurableObjectStorage;
+  /**
+   * Tables exist only once the operator mounted this instance: a request naming a tenant that
+   * was never mounted must not leave storage behind.
+   */
+  private hasSchema: boolean;
 
   constructor(storage: DurableObjectStorage, core: Core, options: ContextOptions) {
     this.storage = storage;
     this.sql = storage.sql;
     this.core = core;
     this.options = options;
-    this.sql.exec(SCHEMA);
+    this.hasSchema =
+      this.sql
+        .exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'")
+        .toArray().length > 0;
     core.maps.setPageStore({
       load: (imageId, page) => {
         const rows = this.sql
@@ -61,6 +69,7 @@ export class InstanceContext {
   }
 
   meta(key: string): SqlStorageValue | undefined {
+    if (!this.hasSchema) return undefined;
     const rows = this.sql.exec("SELECT value FROM meta WHERE key = ?", key).toArray();
     return rows.length ? rows[0].value : undefined;
   }
@@ -76,6 +85,10 @@ export class InstanceContext {
   }
 
   setMeta(key: string, value: SqlStorageValue): void {
+    if (!this.hasSchema) {
+      this.sql.exec(SCHEMA);
+      this.hasSchema = true;
+    }
     this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", key, value);
   }
 

@@ -104,6 +104,7 @@ export class TenantObject extends DurableObject<Env> {
   }
 
   private async armAlarm(): Promise<void> {
+    if (!this.instance.mounted) return;
     const next = this.collector.nextDeadline();
     if (next === null) return;
     const current = await this.ctx.storage.getAlarm();

@@ -2,8 +2,9 @@
  * Invariant 5: one tenant's token never reads, lists, writes or counts anything of another,
  * whatever the path, its encoding or the way the token is presented.
  */
-import { SELF } from "cloudflare:test";
+import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
+import type { Env } from "../../src/env";
 import { attach, bytesOf, mountTenant, OPERATOR, pattern, putImage, type Tenant } from "./helpers";
 
 const ORIGIN = "http://loopfs.test";
@@ -190,5 +191,23 @@ describe("operator routes", () => {
     expect(none.status).toBe(401);
     const operator = await raw(`/v1/tenants/${name}`, basic("ops", OPERATOR), { method: "PUT" });
     expect(operator.status).toBe(201);
+  });
+
+  it("leaves no storage behind for a tenant that was never mounted", async () => {
+    const name = `never-${Date.now().toString(36)}`;
+    for (const path of ["", "/devices", "/images/disk", "/loop-control"]) {
+      const res = await SELF.fetch(`http://loopfs.test/v1/tenants/${name}${path}`, {
+        method: path === "/loop-control" ? "POST" : "GET",
+        headers: { Authorization: "Bearer lfs_guessed" },
+        body: path === "/loop-control" ? '{"op":"get-free"}' : undefined,
+      });
+      expect(res.status).toBe(401);
+    }
+    const tenants = (env as unknown as Env).TENANTS;
+    const stub = tenants.get(tenants.idFromName(name));
+    const tables = await runInDurableObject(stub, (_, state) =>
+      state.storage.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table'").toArray(),
+    );
+    expect(tables.filter((t) => !String(t.name).startsWith("_cf"))).toEqual([]);
   });
 });
