@@ -104,7 +104,9 @@ devices.patch("/:dev/backing", async (c) => {
   const number = wholeDevice(c);
   const { stub, caller } = await tenantRoute(c);
   const body = await readBody(c.req.raw, { image: { type: "string", required: true } });
-  return c.json(await stub.changeBacking(caller, number, parseImage(body.image!)));
+  const status = await stub.changeBacking(caller, number, parseImage(body.image!));
+  if (status.partscan) return c.json(await scanPartitions({ env: c.env, stub, caller, status }));
+  return c.json(status);
 });
 
 devices.delete("/:dev/backing", async (c) => {

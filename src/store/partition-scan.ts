@@ -30,8 +30,8 @@ export async function scanPartitions(request: ScanRequest): Promise<DeviceStatus
     collect(readStream({ env, stub, caller, target, start: offset, end: offset + length }), length);
   try {
     const partitions = await readPartitionTable(status.size, status.blockSize, read);
-    await stub.setPartitions(caller, status.number, partitions);
-    return { ...status, partitions };
+    const stored = await stub.setPartitions(caller, status.number, partitions, status);
+    return stored ? { ...status, partitions } : status;
   } catch (thrown) {
     const error = decodeFromRpc(thrown);
     const errno = error instanceof LoopError ? error.errno : "EIO";

@@ -8,7 +8,14 @@ import { hex } from "../tokens";
 import type { InstanceContext } from "./context";
 import type { DeviceRow, Devices } from "./devices";
 import type { ImageRow, Images } from "./images";
-import type { AttachConfig, DeviceStatus, ImageRecord, StatusPatch, Usage } from "./types";
+import type {
+  AttachConfig,
+  DeviceStatus,
+  ImageRecord,
+  Partition,
+  StatusPatch,
+  Usage,
+} from "./types";
 
 /** Most chunk entries one listing answers, so a listing stays a small response. */
 export const MAX_CHUNK_LISTING = 4096;
@@ -69,6 +76,21 @@ export class Control {
     const current = this.images.byId(row.image_id);
     this.devices.changeBacking(number, next.id, next.size, current.size);
     return this.status(number);
+  }
+
+  /**
+   * Stores what a partition scan found, unless the binding changed while the Worker was reading
+   * the table (a detach, a new attach, a new offset or size): then the scan is stale and dropped.
+   */
+  setPartitions(number: number, partitions: Partition[], scanned: DeviceStatus): boolean {
+    const current = this.status(number);
+    const same =
+      current.image === scanned.image &&
+      current.offset === scanned.offset &&
+      current.size === scanned.size &&
+      current.blockSize === scanned.blockSize;
+    if (same) this.devices.setPartitions(number, partitions);
+    return same;
   }
 
   imageRecord(row: ImageRow): ImageRecord {

@@ -21,6 +21,7 @@ import { Control } from "./control";
 import { DataPath } from "./data-path";
 import type {
   AttachConfig,
+  DeviceStatus,
   Caller,
   ChunkUpdate,
   Partition,
@@ -211,8 +212,8 @@ export class TenantObject extends DurableObject<Env> {
     return this.call(caller, () => this.control.changeBacking(number, image));
   }
 
-  setPartitions(caller: Caller, number: number, partitions: Partition[]) {
-    return this.call(caller, () => this.devices.setPartitions(number, partitions));
+  setPartitions(caller: Caller, number: number, partitions: Partition[], scanned: DeviceStatus) {
+    return this.call(caller, () => this.control.setPartitions(number, partitions, scanned));
   }
 
   removeDevice(caller: Caller, number: number) {
