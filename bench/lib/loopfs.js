@@ -6,8 +6,8 @@ import { MiB } from "./stats.js";
 
 /** Bytes per partial PUT when filling an image, as the CLI's push sends them. */
 export const FILL_PIECE = 8 * MiB;
-const FILL_IN_FLIGHT = 4;
-const FILL_TRIES = 3;
+const FILL_IN_FLIGHT = 2;
+const FILL_TRIES = 5;
 
 /**
  * Mounts `tenant` as the operator and answers a handle that speaks for it with its token.
@@ -69,7 +69,7 @@ export function tenantHandle(client, tenant, token) {
       return device;
     },
 
-    /** Creates `name` sparse with `chunkSize` and fills it from `file`, pieces four at a time. */
+    /** Creates `name` sparse with `chunkSize` and fills it from `file`, two pieces at a time. */
     async uploadFile(name, file, size, chunkSize) {
       await this.createImage(name, size, chunkSize);
       const handle = await open(file, "r");
@@ -86,6 +86,10 @@ export function tenantHandle(client, tenant, token) {
               break;
             } catch (err) {
               if (attempt >= FILL_TRIES) throw err;
+              process.stderr.write(
+                `[bench] fill ${name} at ${i * FILL_PIECE}: ${err.message}; again\n`,
+              );
+              await new Promise((resolve) => setTimeout(resolve, 1000 * attempt));
             }
           }
         });
