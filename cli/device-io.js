@@ -67,16 +67,23 @@ export async function read(ctx) {
 }
 
 /**
- * The size of a device or partition in bytes, from HEAD (its Content-Length); ENXIO if unbound.
+ * The size of a device or partition in bytes: from the Content-Range of a one-byte read (a HEAD
+ * answer has no body to carry the errno of a failure, such as ENXIO for an unbound device).
  * @param {object} ctx
  * @param {string} device
  */
 async function deviceSize(ctx, device) {
-  const { response } = await ctx.client.callWithResponse(
-    "HEAD",
-    ctx.client.tenantPath("devices", device),
-  );
-  return Number(response.headers.get("content-length"));
+  try {
+    const { response } = await ctx.client.callWithResponse(
+      "GET",
+      ctx.client.tenantPath("devices", device),
+      { headers: { range: "bytes=0-0" }, expect: "bytes" },
+    );
+    return Number(/\/(\d+)$/.exec(response.headers.get("content-range") ?? "")?.[1] ?? 0);
+  } catch (err) {
+    if (err instanceof CliError && err.errno === "ERANGE") return 0; // an empty device
+    throw err;
+  }
 }
 
 /**

@@ -6,7 +6,6 @@ import { Hono } from "hono";
 import type { Env } from "./env";
 import { LoopError } from "./errors";
 import { onError, problemResponse } from "./http/problem";
-import { fixedLength } from "./http/fixed-length";
 import type { AppEnv } from "./routes/context";
 import { devices } from "./routes/devices";
 import { images } from "./routes/images";
@@ -21,8 +20,8 @@ const app = new Hono<AppEnv>({ strict: true });
 const r2Counts = new WeakMap<R2Bucket, R2Counts>();
 
 /**
- * One log line per request, written when its body has been sent (so reads streamed after the
- * handler returned are counted): tenant, route, status, bytes, milliseconds, R2 operations.
+ * One log line per request: tenant, route, status, bytes, milliseconds, R2 operations. A
+ * streamed body is logged when its last byte went out, so the R2 reads made while streaming count.
  */
 app.use(async (c, next) => {
   const started = Date.now();
@@ -40,21 +39,9 @@ app.use(async (c, next) => {
         r2: r2Counts.get(c.env.CHUNKS),
       }),
     );
-  const body = c.res.body;
-  if (!body) return log(0);
-  let sent = 0;
-  const counted = body.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(piece, controller) {
-        sent += piece.byteLength;
-        controller.enqueue(piece);
-      },
-      flush: () => log(sent),
-    }),
-  );
-  const length = c.res.headers.get("Content-Length");
-  const out = length === null ? counted : fixedLength(counted, Number(length));
-  c.res = new Response(out, c.res);
+  const sent = c.get("sent");
+  if (sent) sent.then(log);
+  else log(Number(c.res.headers.get("Content-Length") ?? 0));
 });
 
 app.route("/v1/tenants/:tenant", tenants);

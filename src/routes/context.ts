@@ -8,7 +8,11 @@ import type { TenantObject } from "../tenant/object";
 import type { Caller } from "../tenant/types";
 import { hashToken } from "../tokens";
 
-export type AppEnv = { Bindings: Env };
+export type AppEnv = {
+  Bindings: Env;
+  /** Set by routes that stream a body: resolves to the bytes sent, for the request log. */
+  Variables: { sent?: Promise<number> };
+};
 export type AppContext = Context<AppEnv>;
 
 export function tenantName(c: AppContext): string {

@@ -240,12 +240,13 @@ export function createFakeServer() {
       if (!device.backing) return problem(409, "ENXIO", `${name} is not bound`);
       const image = images.get(device.backing.image)!;
       const size = deviceSize(device);
-      if (request.method === "HEAD") {
-        return new Response(null, { status: 200, headers: { "content-length": String(size) } });
-      }
       if (request.method === "GET") {
         const r = rangeOf(request.headers.range, size) ?? [0, size];
-        return new Response(readImage(image, device.backing.offset + r[0], r[1]), { status: 206 });
+        const contentRange = `bytes ${r[0]}-${r[0] + r[1] - 1}/${size}`;
+        return new Response(readImage(image, device.backing.offset + r[0], r[1]), {
+          status: 206,
+          headers: { "content-range": contentRange },
+        });
       }
       if (request.method === "PUT") {
         if (device.backing.readOnly) return problem(409, "EROFS", `${name} is read-only`);

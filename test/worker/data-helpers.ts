@@ -1,49 +1,14 @@
-/**
- * Fixtures of the data-path tests: partial writes, chunk objects in R2, garbage collection.
- *
- * Requests go straight to the Worker's fetch handler rather than through SELF: in this pool each
- * SELF.fetch costs more than the one before (6 ms growing to over 1 s within 500 requests), which
- * tests of hundreds of requests cannot afford. The handler, its bindings and the Durable Object
- * are the same either way.
- */
-import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+/** Fixtures of the data-path tests: partial writes, chunk objects in R2, garbage collection. */
+import { env } from "cloudflare:test";
 import { expect } from "vitest";
 import type { Env } from "../../src/env";
-import worker from "../../src/index";
-import { BASE, OPERATOR, type Tenant } from "./helpers";
+import { api, mountTenant, OPERATOR, type Tenant } from "./helpers";
 
 export const bindings = env as unknown as Env;
 
-let counter = 0;
-
-/** A request to the Worker as `token`, as helpers.ts's `api` makes it. */
-export async function direct(
-  path: string,
-  token: string,
-  init: RequestInit & { json?: unknown } = {},
-): Promise<Response> {
-  const headers = new Headers(init.headers);
-  headers.set("Authorization", `Bearer ${token}`);
-  let body = init.body;
-  if (init.json !== undefined) {
-    body = JSON.stringify(init.json);
-    headers.set("Content-Type", "application/json");
-  }
-  const ctx = createExecutionContext();
-  const request = new Request(`${BASE}${path}`, { ...init, headers, body });
-  const res = await worker.fetch(request, bindings, ctx);
-  await waitOnExecutionContext(ctx);
-  return res;
-}
-
-/** A fresh instance whose requests go straight to the handler. */
-export async function mount(max = 16): Promise<Tenant> {
-  const name = `d${Date.now().toString(36)}-${counter++}`;
-  const res = await direct(`/${name}`, OPERATOR, { method: "PUT", json: { max } });
-  if (res.status !== 201) throw new Error(`mount failed: ${res.status} ${await res.text()}`);
-  const { token } = (await res.json()) as { token: string };
-  return { name, token, call: (path, init) => direct(`/${name}${path}`, token, init) };
-}
+/** Requests go straight to the Worker's handler (see helpers.ts). */
+export const direct = api;
+export const mount = mountTenant;
 
 /** A partial PUT of `bytes` at `start` of a device or image path. */
 export function putRange(
