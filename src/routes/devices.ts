@@ -10,9 +10,6 @@ import type { DeviceStatus, Target } from "../tenant/types";
 import { acceptWrite, serveBytes } from "./bytes";
 import { deviceParam, tenantRoute, wholeDevice, type AppEnv } from "./context";
 
-/** Discards go to the tenant object in pieces of this many bytes, each its own commit. */
-const DISCARD_PIECE = 1 << 30;
-
 export const devices = new Hono<AppEnv>();
 
 /** One row of `losetup --list --json`. */
@@ -56,19 +53,18 @@ devices.post("/:dev/discard", async (c) => {
   const length = body.length!;
   if (length === 0) throw new LoopError("EINVAL", "a discard needs a length above 0");
   checkU53("offset + length", offset + length);
-  // The whole range must fit before any piece is discarded.
-  await stub.beginWriteCheck(caller, target, offset, length);
-  for (let done = 0; done < length; done += DISCARD_PIECE) {
-    const piece = Math.min(DISCARD_PIECE, length - done);
-    await writeRange({
-      env: c.env,
-      stub,
-      caller,
-      target,
-      start: offset + done,
-      length: piece,
-      body: null,
-    });
+  // Whole chunks become holes in the tenant object, in one call whatever the length; only the
+  // partial chunks at the edges (at most two) go through the write path as zeros.
+  const whole = await stub.discardChunks(caller, target, offset, length);
+  const edges = [
+    { start: offset, end: Math.min(offset + length, whole.start) },
+    { start: Math.max(offset, whole.end), end: offset + length },
+  ].filter(
+    (edge) => edge.end > edge.start && !(whole.start <= edge.start && edge.end <= whole.end),
+  );
+  for (const edge of edges) {
+    const length = edge.end - edge.start;
+    await writeRange({ env: c.env, stub, caller, target, start: edge.start, length, body: null });
   }
   return c.body(null, 204);
 });

@@ -42,9 +42,8 @@ export class InstanceContext {
     this.core = core;
     this.options = options;
     this.hasSchema =
-      this.sql
-        .exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'")
-        .toArray().length > 0;
+      this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").toArray()
+        .length > 0;
     core.maps.setPageStore({
       load: (imageId, page) => {
         const rows = this.sql

@@ -264,6 +264,10 @@ export class TenantObject extends DurableObject<Env> {
     });
   }
 
+  discardChunks(caller: Caller, target: Target, start: number, length: number) {
+    return this.call(caller, () => this.data.discardChunks(target, start, length));
+  }
+
   reserve(caller: Caller, count: number) {
     return this.call(caller, () => this.images.reserve(count));
   }

@@ -3,6 +3,7 @@ import { attach, bytesOf, pattern, putImage, type Tenant } from "./helpers";
 import {
   bindings,
   chunkKeys,
+  createImage,
   expectBytes,
   failingBody,
   imageList,
@@ -184,5 +185,27 @@ describe("discard", () => {
     expect(refused.status).toBe(409);
     expect((await problem(refused)).errno).toBe("EROFS");
     await expectUntouched(t, dev, image, etag);
+  });
+
+  it("discards a whole 1 TiB device in one request, leaving holes and no stored chunk", async () => {
+    const t = await mount();
+    const TiB = 2 ** 40;
+    await createImage(t, "huge", TiB, 64 * 1024);
+    const dev = `/devices/${await attach(t, "huge")}`;
+    for (const at of [0, 2 ** 39 + 12345, TiB - 4096]) {
+      expect((await putRange(t, dev, at, pattern(4096, at % 251))).status).toBe(204);
+    }
+    expect((await imageList(t))[0].storedBytes).toBe(3 * 64 * 1024);
+
+    const res = await t.call(`${dev}/discard`, {
+      method: "POST",
+      json: { offset: 0, length: TiB },
+    });
+    expect(res.status).toBe(204);
+    expect((await imageList(t))[0].storedBytes).toBe(0);
+    const tail = await t.call(dev, { headers: { Range: `bytes=${TiB - 4096}-` } });
+    expectBytes(await bytesOf(tail), new Uint8Array(4096));
+    await sweep(t);
+    expect(await chunkKeys(t)).toEqual([]);
   });
 });
