@@ -120,11 +120,15 @@ export class DataPath {
     const located = this.locate(target);
     const { image, geometry, size } = located;
     if (located.readOnly) throw new LoopError("EROFS", "the device is read-only");
-    const imageStart = geometry.offset + start;
-    if (length <= 0 || start + length > size || imageStart + length > image.size) {
-      throw new LoopError("ERANGE", `the range ${start}+${length} reaches past the end (${size})`, {
-        size,
-      });
+    // A device keeps its size when its image shrinks (until a capacity refresh), but writes
+    // cannot reach past the image's end: the writable size is the smaller of the two.
+    const writable = Math.max(0, Math.min(size, image.size - geometry.offset));
+    if (length <= 0 || start + length > writable) {
+      throw new LoopError(
+        "ERANGE",
+        `the range ${start}+${length} reaches past the end (${writable})`,
+        { size: writable },
+      );
     }
     return located;
   }
