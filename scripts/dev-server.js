@@ -112,7 +112,15 @@ export async function startWrangler({ port, persistTo, operatorToken, root = ROO
     cwd: root,
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" },
+    env: {
+      ...process.env,
+      WRANGLER_SEND_METRICS: "false",
+      CI: "true",
+      WRANGLER_HIDE_BANNER: "true", // the banner asks the registry for updates
+      CLOUDFLARE_CF_FETCH_ENABLED: "false", // no request.cf lookup on the internet
+      // A registry of its own: dev servers sharing one restart each other's Workers.
+      WRANGLER_REGISTRY_PATH: `${persistTo}/dev-registry`,
+    },
   });
   let output = "";
   child.stdout.on("data", (part) => (output += part));

@@ -120,6 +120,8 @@ export async function startDevServer(): Promise<DevServer> {
         WRANGLER_SEND_METRICS: "false",
         WRANGLER_HIDE_BANNER: "true", // the banner asks the registry for updates
         CLOUDFLARE_CF_FETCH_ENABLED: "false", // no request.cf lookup on the internet
+        // A registry of its own: dev servers sharing one restart each other's Workers.
+        WRANGLER_REGISTRY_PATH: `${persistTo}/dev-registry`,
       },
     });
     child = started;
