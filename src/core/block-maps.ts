@@ -4,7 +4,6 @@
  * Pages load synchronously through the PageStore on a miss; changed pages stay in the cache
  * until takeDirty() hands them to the caller, who writes them in the same commit.
  */
-import { LoopError } from "../errors";
 import {
   checkEntry,
   KIND_CODE,
