@@ -6,8 +6,11 @@ import type { Caller, Reservation } from "../tenant/types";
 import type { TenantObject } from "../tenant/object";
 import { sha256, storeChunk } from "./chunks";
 
-/** Chunk uploads one write keeps in flight: enough to overlap R2 latency, few enough for memory. */
-export const UPLOADS_IN_FLIGHT = 4;
+/**
+ * Bytes of chunk uploads one write keeps in flight: enough puts at once to overlap R2 latency
+ * (16 at the default chunk size), few enough that many writes fit in one isolate's 128 MB.
+ */
+export const UPLOAD_BYTES_IN_FLIGHT = 4 << 20;
 
 export class ChunkUploads {
   readonly reservations: Reservation[] = [];
@@ -42,7 +45,8 @@ export class ChunkUploads {
 
   /** Starts storing a chunk under a fresh id; answers the id and its SHA-256. */
   async store(bytes: Uint8Array): Promise<{ chunkId: number; sha256: string }> {
-    while (this.inFlight.size >= UPLOADS_IN_FLIGHT) await Promise.race(this.inFlight);
+    const limit = Math.max(1, Math.floor(UPLOAD_BYTES_IN_FLIGHT / bytes.byteLength));
+    while (this.inFlight.size >= limit) await Promise.race(this.inFlight);
     if (this.failure) throw this.failure;
     const chunkId = await this.freshId();
     const digest = await sha256(bytes);
