@@ -99,6 +99,21 @@ export function wranglerArgs({ port, persistTo }) {
 }
 
 /**
+ * The environment of a throw-away `wrangler dev`: nothing sent to or asked of Cloudflare, and a
+ * dev registry of its own (dev servers sharing one restart each other's Workers).
+ * @param {string} persistTo
+ */
+export function wranglerEnv(persistTo) {
+  return {
+    ...process.env,
+    WRANGLER_SEND_METRICS: "false",
+    WRANGLER_HIDE_BANNER: "true", // the banner asks the registry for updates
+    CLOUDFLARE_CF_FETCH_ENABLED: "false", // no request.cf lookup on the internet
+    WRANGLER_REGISTRY_PATH: `${persistTo}/dev-registry`,
+  };
+}
+
+/**
  * Starts `wrangler dev` and waits until it answers. Its output is kept and shown if it fails
  * to start. `stop()` ends it (and its workerd children, which share its process group).
  * An `operatorToken` is passed with `--var`, which wins over `.dev.vars`, so a throw-away server
@@ -112,15 +127,7 @@ export async function startWrangler({ port, persistTo, operatorToken, root = ROO
     cwd: root,
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
-    env: {
-      ...process.env,
-      WRANGLER_SEND_METRICS: "false",
-      CI: "true",
-      WRANGLER_HIDE_BANNER: "true", // the banner asks the registry for updates
-      CLOUDFLARE_CF_FETCH_ENABLED: "false", // no request.cf lookup on the internet
-      // A registry of its own: dev servers sharing one restart each other's Workers.
-      WRANGLER_REGISTRY_PATH: `${persistTo}/dev-registry`,
-    },
+    env: { ...wranglerEnv(persistTo), CI: "true" },
   });
   let output = "";
   child.stdout.on("data", (part) => (output += part));

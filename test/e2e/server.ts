@@ -13,7 +13,14 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 // The CLI's scripts already know how to find a port and wait for an answer; share them.
-import { answers, ensureBuild, findFreePort, ROOT } from "../../scripts/dev-server.js";
+import {
+  answers,
+  ensureBuild,
+  findFreePort,
+  ROOT,
+  wranglerArgs,
+  wranglerEnv,
+} from "../../scripts/dev-server.js";
 
 /** First start bundles the Worker and boots workerd; later ones take a few seconds. */
 const START_TIMEOUT_MS = 90_000;
@@ -98,13 +105,7 @@ export async function startDevServer(): Promise<DevServer> {
     if (await answers(url, 500)) throw new Error(`${url} answers before wrangler dev started`);
     output = "";
     const args = [
-      "dev",
-      "--ip",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--persist-to",
-      persistTo,
+      ...wranglerArgs({ port, persistTo }).slice(1), // the binary is called directly
       "--var",
       `OPERATOR_TOKEN:${operatorToken}`,
       "--var",
@@ -115,14 +116,7 @@ export async function startDevServer(): Promise<DevServer> {
       cwd: ROOT,
       detached: true, // its own process group, so stop() reaches workerd too
       stdio: ["ignore", "pipe", "pipe"],
-      env: {
-        ...process.env,
-        WRANGLER_SEND_METRICS: "false",
-        WRANGLER_HIDE_BANNER: "true", // the banner asks the registry for updates
-        CLOUDFLARE_CF_FETCH_ENABLED: "false", // no request.cf lookup on the internet
-        // A registry of its own: dev servers sharing one restart each other's Workers.
-        WRANGLER_REGISTRY_PATH: `${persistTo}/dev-registry`,
-      },
+      env: wranglerEnv(persistTo),
     });
     child = started;
     liveGroups.add(started.pid!);
