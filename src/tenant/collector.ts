@@ -41,7 +41,8 @@ export class Collector {
         this.ctx.sql.exec("DELETE FROM pending WHERE first = ?", range.first);
       }
     });
-    return this.deleteDue(now);
+    // Read the clock again: what this sweep just queued with no grace period is due too.
+    return this.deleteDue(this.ctx.now());
   }
 
   private async deleteDue(now: number): Promise<number> {
