@@ -3,6 +3,9 @@ import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 
 export default defineConfig({
   test: {
+    // The Worker logs one JSON line per request; tests show them only when asked to.
+    onConsoleLog: (log) =>
+      process.env.LOOPFS_TEST_LOGS ? undefined : !log.trimStart().startsWith("{"),
     projects: [
       {
         plugins: [
@@ -22,8 +25,6 @@ export default defineConfig({
           include: ["test/worker/**/*.test.ts"],
           // Builds the sfdisk images the partscan tests read; workerd cannot run programs.
           globalSetup: ["test/fixtures/partition-images.setup.ts"],
-          // The Worker logs one JSON line per request; tests show them only when asked to.
-          onConsoleLog: (log) => (process.env.LOOPFS_TEST_LOGS ? undefined : !log.startsWith("{")),
         },
       },
       { test: { name: "core", include: ["test/core/**/*.test.ts"], environment: "node" } },
