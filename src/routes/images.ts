@@ -48,7 +48,15 @@ images.put("/:name", async (c) => {
   const { stub, caller } = await tenantRoute(c);
   const body = c.req.raw.body;
   if (!body) throw new LoopError("EINVAL", "an upload needs a body");
+  // Without a declared length, a body cut off between two pieces of a chunked transfer looks
+  // like a complete one: a whole upload must say its length (large images go up in ranges).
   const declared = c.req.header("Content-Length");
+  if (declared === undefined) {
+    throw new LoopError(
+      "EINVAL",
+      "a whole upload needs Content-Length; send an image of unknown length in ranges",
+    );
+  }
   const record = await uploadImage({
     env: c.env,
     stub,
@@ -56,7 +64,7 @@ images.put("/:name", async (c) => {
     name,
     chunkSize: checkChunkSize(queryNumber(c, "chunkSize", DEFAULT_CHUNK_SIZE)),
     body,
-    declaredLength: declared === undefined ? null : checkU53("Content-Length", Number(declared)),
+    declaredLength: checkU53("Content-Length", Number(declared)),
   });
   return c.json(record, 201);
 });

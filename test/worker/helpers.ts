@@ -79,7 +79,12 @@ export async function putImage(
   bytes: Uint8Array,
   chunkSize = 4096,
 ): Promise<Response> {
-  return tenant.call(`/images/${name}?chunkSize=${chunkSize}`, { method: "PUT", body: bytes });
+  return tenant.call(`/images/${name}?chunkSize=${chunkSize}`, {
+    method: "PUT",
+    // A client on the network sends it by itself; a Request built in the test must say it.
+    headers: { "Content-Length": String(bytes.byteLength) },
+    body: bytes,
+  });
 }
 
 /** Attaches an image to a fresh device and answers the device name. */

@@ -44,7 +44,11 @@ describe("whole upload (PUT images/{name})", () => {
         step++;
       },
     });
-    const upload = t.call(`/images/slow?chunkSize=${CHUNK}`, { method: "PUT", body });
+    const upload = t.call(`/images/slow?chunkSize=${CHUNK}`, {
+      method: "PUT",
+      headers: { "Content-Length": String(3 * CHUNK + 10) },
+      body,
+    });
     while (!waiting) await new Promise((resolve) => setTimeout(resolve, 5));
     expect((await t.call("/images/slow", { method: "HEAD" })).status).toBe(404);
     expect(await imageList(t)).toEqual([]);
@@ -61,10 +65,29 @@ describe("whole upload (PUT images/{name})", () => {
     const pieces = [pattern(CHUNK, 1), pattern(CHUNK, 2), pattern(CHUNK, 3)];
     const res = await t.call(`/images/cut?chunkSize=${CHUNK}`, {
       method: "PUT",
+      headers: { "Content-Length": String(5 * CHUNK) },
       body: failingBody(pieces),
     });
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect((await t.call("/images/cut")).status).toBe(404);
+    expect(await imageList(t)).toEqual([]);
+    await sweep(t);
+    expect(await chunkKeys(t)).toEqual([]);
+  });
+
+  it("refuses a whole upload without Content-Length, which could not tell a cut-off body", async () => {
+    const t = await mount();
+    const pieces = [pattern(CHUNK, 1), pattern(CHUNK, 2)];
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        const piece = pieces.shift();
+        if (piece) controller.enqueue(piece);
+        else controller.close(); // a clean end, as a runtime reports a dropped chunked body
+      },
+    });
+    const res = await t.call(`/images/chunked?chunkSize=${CHUNK}`, { method: "PUT", body });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { errno: string }).errno).toBe("EINVAL");
     expect(await imageList(t)).toEqual([]);
     await sweep(t);
     expect(await chunkKeys(t)).toEqual([]);
