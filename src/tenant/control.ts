@@ -2,7 +2,7 @@
  * Control operations of an instance that join devices and images: usage, listings, attach and
  * status changes that need the backing image, image removal and resizing.
  */
-import type { Extent } from "../core";
+import { PAGE_ENTRIES, type Extent } from "../core";
 import { LoopError } from "../errors";
 import { hex } from "../tokens";
 import type { InstanceContext } from "./context";
@@ -132,15 +132,53 @@ export class Control {
     };
   }
 
+  /**
+   * Runs of holes and stored chunks over a byte range of an image. Only map pages that exist in
+   * storage are walked; the stretches between them are holes by definition, so a sparse image
+   * of any size answers in time that follows its data.
+   */
   extents(name: string, start: number, length: number) {
     const row = this.images.byName(name);
-    const extents: Extent[] = this.ctx.core.maps.extents(
-      row.id,
-      row.chunk_size,
-      row.size,
-      start,
-      length,
-    );
+    const end = Math.min(row.size, start + length);
+    const pageBytes = PAGE_ENTRIES * row.chunk_size;
+    const extents: Extent[] = [];
+    const push = (extent: Extent) => {
+      const last = extents[extents.length - 1];
+      if (last && last.kind === extent.kind && last.offset + last.length === extent.offset) {
+        last.length += extent.length;
+      } else if (extent.length > 0) {
+        extents.push({ ...extent });
+      }
+    };
+    let at = start;
+    const chunks = {
+      from: Math.floor(start / row.chunk_size),
+      to: Math.ceil(end / row.chunk_size),
+    };
+    const pages = this.ctx.sql
+      .exec<{ page: number }>(
+        "SELECT page FROM map_pages WHERE image_id = ? AND page >= ? AND page <= ? ORDER BY page",
+        row.id,
+        Math.floor(chunks.from / PAGE_ENTRIES),
+        Math.floor(Math.max(chunks.from, chunks.to - 1) / PAGE_ENTRIES),
+      )
+      .toArray();
+    for (const { page } of pages) {
+      const pageStart = Math.max(at, page * pageBytes);
+      const pageEnd = Math.min(end, (page + 1) * pageBytes);
+      if (pageEnd <= pageStart) continue;
+      push({ offset: at, length: pageStart - at, kind: "hole" });
+      const runs = this.ctx.core.maps.extents(
+        row.id,
+        row.chunk_size,
+        row.size,
+        pageStart,
+        pageEnd - pageStart,
+      );
+      for (const run of runs) push(run);
+      at = pageEnd;
+    }
+    if (end > at) push({ offset: at, length: end - at, kind: "hole" });
     return { size: row.size, chunkSize: row.chunk_size, extents };
   }
 }

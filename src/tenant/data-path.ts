@@ -20,8 +20,6 @@ import type {
 
 /** Chunks one resolve call translates, so one answer stays small whatever the range. */
 export const MAX_RESOLVE_CHUNKS = 4096;
-/** Chunks a discard looks at per step, so a discard of any length holds little in memory. */
-export const DISCARD_WINDOW = 64 * 1024;
 /** Chunk ids handed out with a write plan; a writer asks for more as it needs them. */
 export const RESERVATION_BATCH = 256;
 
@@ -167,8 +165,8 @@ export class DataPath {
   }
 
   /**
-   * Discard: every chunk wholly inside the range becomes a hole, window by window so memory stays
-   * bounded for a range of any length. Answers the device range the holes cover (empty when no
+   * Discard: every chunk wholly inside the range becomes a hole, one stored map page at a time,
+   * so time and memory follow the data in the range, not its length. Answers the device range the holes cover (empty when no
    * chunk lies wholly inside), so the caller writes zeros over the partial edges itself.
    */
   discardChunks(target: Target, start: number, length: number): { start: number; end: number } {
@@ -180,18 +178,7 @@ export class DataPath {
     // The image's last chunk counts as whole when the range reaches the image's end.
     const end = imageEnd >= image.size ? Math.ceil(imageEnd / cs) : Math.floor(imageEnd / cs);
     if (first >= end) return { start: start + length, end: start + length };
-    for (let from = first; from < end; from += DISCARD_WINDOW) {
-      const to = Math.min(end, from + DISCARD_WINDOW);
-      const stored = this.ctx.core.maps.storedChunks(image.id, from, to);
-      if (!stored.length) continue;
-      const updates = stored.map((s) => ({
-        chunkIndex: s.chunkIndex,
-        expectChunkId: null,
-        chunkId: 0,
-        sha256: null,
-      }));
-      this.images.apply(this.images.byId(image.id), updates, [], []);
-    }
+    this.images.punch(image, first, end);
     this.ctx.sql.exec("UPDATE images SET generation = generation + 1 WHERE id = ?", image.id);
     return {
       start: first * cs - geometry.offset,

@@ -3,7 +3,7 @@
  * of the data path that need metadata: resolving a byte range into chunk segments for readers,
  * and committing the chunks a writer uploaded, all-or-nothing with compare-and-swap per chunk.
  */
-import type { MapEntry } from "../core";
+import { PAGE_ENTRIES, type MapEntry } from "../core";
 import { LoopError } from "../errors";
 import { toArrayBuffer, type InstanceContext } from "./context";
 import type { ChunkUpdate, CommitAnswer, ImageRecord, Reservation } from "./types";
@@ -24,6 +24,20 @@ export interface ImageRow {
   state: string;
   expires: number;
   [key: string]: SqlStorageValue;
+}
+
+/**
+ * The largest image: 2^53 - 512, the last multiple of 512 that JSON numbers hold exactly. Reads
+ * address an image in whole 512-byte sectors, and the sector holding byte 2^53 - 1 would end at
+ * 2^53, one past what the core (and JavaScript) can count exactly.
+ */
+export const MAX_IMAGE_SIZE = Number.MAX_SAFE_INTEGER - 511;
+
+export function checkImageSize(size: number): number {
+  if (size > MAX_IMAGE_SIZE) {
+    throw new LoopError("EOVERFLOW", `an image is at most 2^53 - 512 bytes, not ${size}`);
+  }
+  return size;
 }
 
 export function checkChunkSize(chunkSize: number): number {
@@ -94,6 +108,7 @@ export class Images {
 
   create(name: string, size: number, chunkSize: number, state = "ready"): ImageRow {
     checkChunkSize(chunkSize);
+    checkImageSize(size);
     if (state === "ready" && this.exists(name)) {
       throw new LoopError("EEXIST", `image ${name} exists`);
     }
@@ -122,13 +137,43 @@ export class Images {
     return this.ctx.now() + this.ctx.options.uploadTimeoutSeconds * 1000;
   }
 
+  /**
+   * Stored chunks of [from, to), found by walking only the map pages that exist in storage: a
+   * page never written is all holes, so the cost follows the data, not the image's nominal size
+   * (a 2^53-byte sparse image has 2^41 chunk slots). The map is flushed after every commit, so
+   * storage holds every page that has a stored entry. `visit` gets one page's worth at a time.
+   */
+  forEachStored(
+    imageId: number,
+    from: number,
+    to: number,
+    visit: (stored: { chunkIndex: number; chunkId: number }[]) => void,
+  ): void {
+    if (from >= to) return;
+    const pages = this.ctx.sql
+      .exec<{ page: number }>(
+        "SELECT page FROM map_pages WHERE image_id = ? AND page >= ? AND page <= ? ORDER BY page",
+        imageId,
+        Math.floor(from / PAGE_ENTRIES),
+        Math.floor((to - 1) / PAGE_ENTRIES),
+      )
+      .toArray();
+    for (const { page } of pages) {
+      const start = Math.max(from, page * PAGE_ENTRIES);
+      const end = Math.min(to, (page + 1) * PAGE_ENTRIES);
+      const stored = this.ctx.core.maps.storedChunks(imageId, start, end);
+      if (stored.length) visit(stored);
+    }
+  }
+
   /** Removes an image row, its map pages, and queues every chunk it stored for deletion. */
   destroy(row: ImageRow, graceMs: number): void {
-    const stored = this.ctx.core.maps.storedChunks(row.id, 0, chunkCount(row.size, row.chunk_size));
     this.ctx.transaction(() => {
-      this.queueGarbage(
-        stored.map((s) => s.chunkId),
-        graceMs,
+      this.forEachStored(row.id, 0, chunkCount(row.size, row.chunk_size), (stored) =>
+        this.queueGarbage(
+          stored.map((s) => s.chunkId),
+          graceMs,
+        ),
       );
       this.ctx.sql.exec("DELETE FROM map_pages WHERE image_id = ?", row.id);
       this.ctx.sql.exec("DELETE FROM images WHERE id = ?", row.id);
@@ -136,21 +181,24 @@ export class Images {
     this.ctx.core.maps.drop(row.id);
   }
 
+  /** Makes every stored chunk of [from, to) a hole, one map page at a time. */
+  punch(row: ImageRow, from: number, to: number): void {
+    this.forEachStored(row.id, from, to, (stored) => {
+      const updates = stored.map((s) => ({
+        chunkIndex: s.chunkIndex,
+        expectChunkId: null,
+        chunkId: 0,
+        sha256: null,
+      }));
+      this.apply(this.byId(row.id), updates, [], []);
+    });
+  }
+
   /** Grows or shrinks an image; chunks wholly past the new end become holes. */
   resize(row: ImageRow, size: number): ImageRow {
+    checkImageSize(size);
     const keep = chunkCount(size, row.chunk_size);
-    const stored = this.ctx.core.maps.storedChunks(
-      row.id,
-      keep,
-      Math.max(keep, chunkCount(row.size, row.chunk_size)),
-    );
-    const updates = stored.map((s) => ({
-      chunkIndex: s.chunkIndex,
-      expectChunkId: null,
-      chunkId: 0,
-      sha256: null,
-    }));
-    this.apply(row, updates, [], []);
+    this.punch(row, keep, Math.max(keep, chunkCount(row.size, row.chunk_size)));
     this.ctx.sql.exec("UPDATE images SET size = ? WHERE id = ?", size, row.id);
     return this.byId(row.id);
   }
