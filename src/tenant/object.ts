@@ -113,9 +113,27 @@ export class TenantObject extends DurableObject<Env> {
   }
 
   async alarm(): Promise<void> {
+    await this.sweepRetiredMount();
     if (!this.instance.mounted) return;
     await this.collector.sweep();
     await this.armAlarm();
+  }
+
+  /** Deletes what late writers of an unmounted mount stored, when its time has come. */
+  private async sweepRetiredMount(): Promise<void> {
+    const prefix = this.instance.meta("retired_prefix");
+    if (typeof prefix !== "string") return;
+    if (this.instance.metaNumber("retired_after") > this.instance.now()) {
+      await this.ctx.storage.setAlarm(this.instance.metaNumber("retired_after"));
+      return;
+    }
+    await this.collector.deletePrefix(prefix);
+    if (this.instance.mounted) {
+      this.instance.sql.exec("DELETE FROM meta WHERE key IN ('retired_prefix', 'retired_after')");
+    } else {
+      await this.ctx.storage.deleteAll(); // nothing of the tenant is left to keep
+      this.open();
+    }
   }
 
   // Operator side: mount, remount, unmount, collect.
@@ -159,6 +177,12 @@ export class TenantObject extends DurableObject<Env> {
         await this.ctx.storage.deleteAlarm();
         await this.ctx.storage.deleteAll();
         this.open();
+        // A writer still streaming to the old mount may store chunks after the listing above;
+        // once every such writer must have given up, its prefix is swept once more.
+        const after = this.instance.now() + this.instance.options.uploadTimeoutSeconds * 1000;
+        this.instance.setMeta("retired_prefix", `${tenant}/${mountId}/`);
+        this.instance.setMeta("retired_after", after);
+        await this.ctx.storage.setAlarm(after);
       }
       return { tenant, deletedChunks: deleted };
     });
