@@ -16,7 +16,9 @@ export interface Presented {
 
 export function presentedCredentials(header: string | undefined): Presented | null {
   if (!header) return null;
-  const [scheme, value = ""] = header.trim().split(/\s+/, 2);
+  const parts = header.trim().split(/\s+/);
+  if (parts.length !== 2) return null; // "Bearer TOKEN" exactly: nothing dropped silently
+  const [scheme, value] = parts;
   if (/^bearer$/i.test(scheme) && value) return { token: value, user: null };
   if (/^basic$/i.test(scheme)) {
     let decoded: string;

@@ -150,6 +150,14 @@ describe("credentials", () => {
       expect(res.headers.get("Content-Type")).toBe("application/problem+json");
     }
   });
+
+  it("refuses a valid token followed by anything else in the header", async () => {
+    for (const header of [`Bearer ${b.token} extra`, `Bearer ${b.token} ${b.token}`]) {
+      const res = await raw(`/v1/tenants/${b.name}/images`, header);
+      expect(res.status, header).toBe(401);
+    }
+    expect((await raw(`/v1/tenants/${b.name}/images`, `Bearer ${b.token}`)).status).toBe(200);
+  });
 });
 
 describe("operator routes", () => {
