@@ -5,8 +5,9 @@
  * takeDirty). Dirty slots are never evicted: the caller flushes them at the end of each commit.
  * Clean slots go least-recently-used first, from a list that holds exactly the clean slots.
  * A page the store never held is cached as a flag, not as 40 KiB of zeros, until it is written:
- * a walk over a huge sparse image then costs no memory traffic per page. A compare-and-swap pins the pages it has checked
- * until it has applied its updates, so a later miss in the same batch cannot evict them.
+ * a walk over a huge sparse image then costs no memory traffic per page. A compare-and-swap
+ * pins the pages it has checked until it has applied its updates, so a later miss in the same
+ * batch cannot evict them.
  * Slots are found by (image, page) through a chained hash table.
  */
 import {

@@ -1,7 +1,7 @@
 /**
  * The platform floor: `GET /objects/{key}` with one `Range: bytes=a-b` is one ranged R2 read
- * streamed straight back (with `?piece=N`, one ranged read per N bytes, for profiling); `PUT /objects/{key}` is one R2 put of the body. No metadata, no
- * Durable Object, no copying. loopfs is measured against this. Logs one JSON line per request
+ * streamed straight back (with `?piece=N`, one ranged read per N bytes, for profiling);
+ * `PUT /objects/{key}` is one R2 put of the body. No metadata, no Durable Object, no copying. loopfs is measured against this. Logs one JSON line per request
  * in the same shape as loopfs's, so the bench counts R2 operations the same way for both.
  */
 
