@@ -57,16 +57,24 @@ export class LoopError extends Error {
 }
 
 /**
- * Errors crossing the Durable Object RPC boundary lose their class; this carries the errno
- * over in the message so the Worker can rebuild the LoopError.
+ * A LoopError on its way back from the tenant Durable Object. It travels as a value, not as a
+ * thrown error: the runtime logs every error thrown out of an RPC method as the object's own
+ * failure, and a client's mistake (an unknown device, a busy image) is not one. The Worker's
+ * tenant client turns it back into a thrown LoopError (src/tenant/client.ts).
  */
-export function encodeForRpc(err: LoopError): Error {
-  return new Error(`loopfs:${err.errno}:${JSON.stringify(err.extra)}:${err.message}`);
+export interface RpcFailure {
+  loopfsFailure: { errno: Errno; message: string; extra: Record<string, unknown> };
 }
 
-export function decodeFromRpc(err: unknown): unknown {
-  if (!(err instanceof Error)) return err;
-  const match = /^loopfs:([A-Z]+):(\{.*?\}):([\s\S]*)$/.exec(err.message);
-  if (!match || !(match[1] in ERRNO_STATUS)) return err;
-  return new LoopError(match[1] as Errno, match[3], JSON.parse(match[2]));
+export function toRpcFailure(err: LoopError): RpcFailure {
+  return { loopfsFailure: { errno: err.errno, message: err.message, extra: err.extra } };
+}
+
+export function isRpcFailure(value: unknown): value is RpcFailure {
+  return typeof value === "object" && value !== null && "loopfsFailure" in value;
+}
+
+export function fromRpcFailure(failure: RpcFailure): LoopError {
+  const { errno, message, extra } = failure.loopfsFailure;
+  return new LoopError(errno, message, extra);
 }

@@ -3,7 +3,7 @@
  * nowhere else, with the errno of the kernel situation it corresponds to.
  */
 import type { Context } from "hono";
-import { LoopError, decodeFromRpc, type Errno } from "../errors";
+import { LoopError, type Errno } from "../errors";
 import { unsatisfiedHeader } from "./content-range";
 
 const TITLES: Record<Errno, string> = {
@@ -26,9 +26,8 @@ const TITLES: Record<Errno, string> = {
 
 /** Maps any thrown value to a LoopError; what is not one is an internal fault (EIO). */
 export function asLoopError(err: unknown): LoopError {
-  const decoded = decodeFromRpc(err);
-  if (decoded instanceof LoopError) return decoded;
-  const message = decoded instanceof Error ? decoded.message : String(decoded);
+  if (err instanceof LoopError) return err;
+  const message = err instanceof Error ? err.message : String(err);
   return new LoopError("EIO", `internal error: ${message}`);
 }
 

@@ -4,7 +4,7 @@ import type { Env } from "../env";
 import { LoopError } from "../errors";
 import { isOperator, presentedCredentials, tenantCaller, unauthenticated } from "../http/auth";
 import { parseDevice, parseTenant } from "../http/names";
-import type { TenantObject } from "../tenant/object";
+import { tenantClient, type TenantClient } from "../tenant/client";
 import type { Caller } from "../tenant/types";
 import { hashToken } from "../tokens";
 
@@ -19,8 +19,8 @@ export function tenantName(c: AppContext): string {
   return parseTenant(c.req.param("tenant") ?? "");
 }
 
-export function tenantStub(c: AppContext, tenant = tenantName(c)): DurableObjectStub<TenantObject> {
-  return c.env.TENANTS.get(c.env.TENANTS.idFromName(tenant));
+export function tenantStub(c: AppContext, tenant = tenantName(c)): TenantClient {
+  return tenantClient(c.env.TENANTS.get(c.env.TENANTS.idFromName(tenant)));
 }
 
 /** A tenant route: the tenant, its object, and the caller (tenant token or operator). */

@@ -4,7 +4,7 @@
  * finds to the tenant object, which serves each partition as `loopNpM` from then on.
  */
 import type { Env } from "../env";
-import { decodeFromRpc, LoopError } from "../errors";
+import { LoopError } from "../errors";
 import type { TenantObject } from "../tenant/object";
 import type { Caller, DeviceStatus } from "../tenant/types";
 import { readPartitionTable } from "./partitions";
@@ -33,9 +33,8 @@ export async function scanPartitions(request: ScanRequest): Promise<DeviceStatus
     const stored = await stub.setPartitions(caller, status.number, partitions, status);
     return stored ? { ...status, partitions } : status;
   } catch (thrown) {
-    const error = decodeFromRpc(thrown);
-    const errno = error instanceof LoopError ? error.errno : "EIO";
-    const message = error instanceof Error ? error.message : String(error);
+    const errno = thrown instanceof LoopError ? thrown.errno : "EIO";
+    const message = thrown instanceof Error ? thrown.message : String(thrown);
     console.log(JSON.stringify({ event: "partscan", device: status.name, errno, message }));
     return status;
   }

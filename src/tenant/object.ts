@@ -7,7 +7,7 @@ import { DurableObject } from "cloudflare:workers";
 import coreModule from "../../build/core.wasm";
 import { Core } from "../core";
 import type { Env } from "../env";
-import { LoopError, encodeForRpc } from "../errors";
+import { LoopError, toRpcFailure } from "../errors";
 import { hashToken, newToken, randomId, sameSecret } from "../tokens";
 import { Collector } from "./collector";
 import {
@@ -84,7 +84,9 @@ export class TenantObject extends DurableObject<Env> {
       if (leavesWork) await this.armAlarm();
       return answer;
     } catch (err) {
-      if (err instanceof LoopError) throw encodeForRpc(err);
+      // Answered as a value (see RpcFailure); the Worker's tenant client throws it again, so no
+      // caller ever sees it as a result of type T.
+      if (err instanceof LoopError) return toRpcFailure(err) as unknown as T;
       throw err;
     }
   }
