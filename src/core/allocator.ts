@@ -30,7 +30,10 @@ export class DeviceAllocator {
     return this.core.u8.slice(this.core.ioPtr, this.core.ioPtr + len);
   }
 
-  /** LOOP_CTL_GET_FREE: the lowest existing unbound device, else a new one with the lowest free number. */
+  /**
+   * LOOP_CTL_GET_FREE: the lowest existing unbound device, else a new one with the lowest free
+   * number.
+   */
   getFree(max: number): { number: number; created: boolean } {
     checkCount(max, "max");
     const wasm = this.core.exports;

@@ -28,7 +28,8 @@ export function chunkShift(chunkSize: number): number {
   if (!Number.isInteger(shift) || chunkSize < MIN_CHUNK_SIZE || chunkSize > MAX_CHUNK_SIZE) {
     throw new LoopError(
       "EINVAL",
-      `chunkSize must be a power of two from ${MIN_CHUNK_SIZE} to ${MAX_CHUNK_SIZE}, got ${chunkSize}`,
+      `chunkSize must be a power of two from ${MIN_CHUNK_SIZE} to ${MAX_CHUNK_SIZE}, ` +
+        `got ${chunkSize}`,
     );
   }
   return shift;

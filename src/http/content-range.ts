@@ -29,14 +29,16 @@ export function parseContentRange(header: string | null): ContentRange {
   if (UNSATISFIED_RANGE.test(value)) {
     throw new LoopError(
       "EINVAL",
-      `Content-Range ${quote(value)} names no bytes; the */length form belongs only in a 416 answer`,
+      `Content-Range ${quote(value)} names no bytes; ` +
+        "the */length form belongs only in a 416 answer",
     );
   }
   const resp = RANGE_RESP.exec(value);
   if (resp === null) {
     throw new LoopError(
       "EINVAL",
-      `Content-Range ${quote(value)} is not of the form "bytes first-last/length" or "bytes first-last/*"`,
+      `Content-Range ${quote(value)} is not of the form ` +
+        '"bytes first-last/length" or "bytes first-last/*"',
     );
   }
   if (resp[1].toLowerCase() !== "bytes") {

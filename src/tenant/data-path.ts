@@ -166,8 +166,9 @@ export class DataPath {
 
   /**
    * Discard: every chunk wholly inside the range becomes a hole, one stored map page at a time,
-   * so time and memory follow the data in the range, not its length. Answers the device range the holes cover (empty when no
-   * chunk lies wholly inside), so the caller writes zeros over the partial edges itself.
+   * so time and memory follow the data in the range, not its length. Answers the device range
+   * the holes cover (empty when no chunk lies wholly inside), so the caller writes zeros over
+   * the partial edges itself.
    */
   discardChunks(target: Target, start: number, length: number): { start: number; end: number } {
     const { image, geometry } = this.checkWrite(target, start, length);
@@ -230,7 +231,8 @@ export class DataPath {
     if (!upload) {
       throw new LoopError(
         "EAGAIN",
-        `the upload took longer than the upload timeout (${this.ctx.options.uploadTimeoutSeconds} s) and was collected; try again`,
+        `the upload took longer than the upload timeout ` +
+          `(${this.ctx.options.uploadTimeoutSeconds} s) and was collected; try again`,
       );
     }
     if (upload.state !== "uploading") throw new LoopError("EINVAL", "not an upload in progress");

@@ -259,7 +259,8 @@ export class Images {
       if (!rows.length) {
         throw new LoopError(
           "EAGAIN",
-          `the write took longer than the upload timeout (${this.ctx.options.uploadTimeoutSeconds} s) and its chunks were collected; try again`,
+          `the write took longer than the upload timeout ` +
+            `(${this.ctx.options.uploadTimeoutSeconds} s) and its chunks were collected; try again`,
         );
       }
     }

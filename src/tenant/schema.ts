@@ -5,7 +5,7 @@
  *   devices      one row per existing loop device; image_id NULL while unbound
  *   images       one row per image; state 'ready', or 'uploading' while a whole upload streams in
  *   map_pages    block map pages of each image, as the core serialises them; absent = all holes
- *   pending      ranges of chunk ids handed to writes in flight; an expired range is swept as orphans
+ *   pending      ranges of chunk ids handed to writes in flight; expired ranges are orphans
  *   garbage      chunk objects no map references any more; deleted after a grace period
  */
 export const SCHEMA = `
