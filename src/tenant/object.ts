@@ -70,8 +70,8 @@ export class TenantObject extends DurableObject<Env> {
   }
 
   /**
-   * Runs one RPC call: checks the caller, turns LoopErrors into errors that survive RPC, and
-   * arms the alarm for whatever the call left to collect.
+   * Runs one RPC call: checks the caller, answers a LoopError as a value (RpcFailure), and arms
+   * the alarm for whatever the call left to collect.
    */
   private async call<T>(
     caller: Caller | null,
