@@ -38,8 +38,8 @@ export class Collector {
       for (const range of pending) {
         const ids = Array.from({ length: range.count }, (_, i) => range.first + i);
         this.images.queueGarbage(ids, 0);
-        this.ctx.sql.exec("DELETE FROM pending WHERE first = ?", range.first);
       }
+      this.images.release(pending);
     });
     // Read the clock again: what this sweep just queued with no grace period is due too.
     return this.deleteDue(this.ctx.now());

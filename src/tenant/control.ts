@@ -151,19 +151,12 @@ export class Control {
       }
     };
     let at = start;
-    const chunks = {
-      from: Math.floor(start / row.chunk_size),
-      to: Math.ceil(end / row.chunk_size),
-    };
-    const pages = this.ctx.sql
-      .exec<{ page: number }>(
-        "SELECT page FROM map_pages WHERE image_id = ? AND page >= ? AND page <= ? ORDER BY page",
-        row.id,
-        Math.floor(chunks.from / PAGE_ENTRIES),
-        Math.floor(Math.max(chunks.from, chunks.to - 1) / PAGE_ENTRIES),
-      )
-      .toArray();
-    for (const { page } of pages) {
+    const pages = this.images.storedPages(
+      row.id,
+      Math.floor(start / row.chunk_size),
+      Math.ceil(end / row.chunk_size),
+    );
+    for (const page of pages) {
       const pageStart = Math.max(at, page * pageBytes);
       const pageEnd = Math.min(end, (page + 1) * pageBytes);
       if (pageEnd <= pageStart) continue;

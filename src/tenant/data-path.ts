@@ -195,8 +195,7 @@ export class DataPath {
   abandon(reservations: Reservation[], uploaded: number[]): void {
     this.ctx.transaction(() => {
       this.images.queueGarbage(this.images.stillReserved(reservations, uploaded), 0);
-      for (const r of reservations)
-        this.ctx.sql.exec("DELETE FROM pending WHERE first = ?", r.first);
+      this.images.release(reservations);
     });
   }
 

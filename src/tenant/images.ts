@@ -149,21 +149,26 @@ export class Images {
     to: number,
     visit: (stored: { chunkIndex: number; chunkId: number }[]) => void,
   ): void {
-    if (from >= to) return;
-    const pages = this.ctx.sql
+    for (const page of this.storedPages(imageId, from, to)) {
+      const start = Math.max(from, page * PAGE_ENTRIES);
+      const end = Math.min(to, (page + 1) * PAGE_ENTRIES);
+      const stored = this.ctx.core.maps.storedChunks(imageId, start, end);
+      if (stored.length) visit(stored);
+    }
+  }
+
+  /** Numbers of the map pages in storage that hold chunks [from, to), in order. */
+  storedPages(imageId: number, from: number, to: number): number[] {
+    if (from >= to) return [];
+    return this.ctx.sql
       .exec<{ page: number }>(
         "SELECT page FROM map_pages WHERE image_id = ? AND page >= ? AND page <= ? ORDER BY page",
         imageId,
         Math.floor(from / PAGE_ENTRIES),
         Math.floor((to - 1) / PAGE_ENTRIES),
       )
-      .toArray();
-    for (const { page } of pages) {
-      const start = Math.max(from, page * PAGE_ENTRIES);
-      const end = Math.min(to, (page + 1) * PAGE_ENTRIES);
-      const stored = this.ctx.core.maps.storedChunks(imageId, start, end);
-      if (stored.length) visit(stored);
-    }
+      .toArray()
+      .map((row) => row.page);
   }
 
   /** Removes an image row, its map pages, and queues every chunk it stored for deletion. */
@@ -255,8 +260,7 @@ export class Images {
    */
   checkReserved(reservations: Reservation[]): void {
     for (const r of reservations) {
-      const rows = this.ctx.sql.exec("SELECT 1 FROM pending WHERE first = ?", r.first).toArray();
-      if (!rows.length) {
+      if (!this.isPending(r)) {
         throw new LoopError(
           "EAGAIN",
           `the write took longer than the upload timeout ` +
@@ -268,10 +272,20 @@ export class Images {
 
   /** Of the chunk ids a writer gives back, those whose reservation is still pending. */
   stillReserved(reservations: Reservation[], chunkIds: number[]): number[] {
-    const live = reservations.filter(
-      (r) => this.ctx.sql.exec("SELECT 1 FROM pending WHERE first = ?", r.first).toArray().length,
-    );
+    const live = reservations.filter((r) => this.isPending(r));
     return chunkIds.filter((id) => live.some((r) => id >= r.first && id < r.first + r.count));
+  }
+
+  private isPending(reservation: Reservation): boolean {
+    return (
+      this.ctx.sql.exec("SELECT 1 FROM pending WHERE first = ?", reservation.first).toArray()
+        .length > 0
+    );
+  }
+
+  /** Ends reservations: their ids are committed, or handed back, and no sweep may take them. */
+  release(reservations: Reservation[]): void {
+    for (const r of reservations) this.ctx.sql.exec("DELETE FROM pending WHERE first = ?", r.first);
   }
 
   /**
@@ -311,8 +325,7 @@ export class Images {
         this.flush();
         this.queueGarbage(replaced, grace);
         this.queueGarbage(discarded, 0);
-        for (const r of reservations)
-          this.ctx.sql.exec("DELETE FROM pending WHERE first = ?", r.first);
+        this.release(reservations);
         this.ctx.sql.exec(
           `UPDATE images SET stored_chunks = stored_chunks + ?, generation = generation + 1
            WHERE id = ?`,
